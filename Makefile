@@ -1,0 +1,21 @@
+# terasoft_portal: the two commands that set up a machine, and a few more.
+# Everything is done by scripts/setup.sh; see README.rst.
+PORT ?= 8069
+export PORT
+
+.PHONY: run test stop venv shell
+
+run:  ## set up everything and serve the demo on http://127.0.0.1:$(PORT)
+	@bash scripts/setup.sh run
+
+test:  ## set up everything and run the whole test suite on a throwaway database
+	@bash scripts/setup.sh test $(TESTS)
+
+stop:  ## stop the server and the private PostgreSQL started by `make run`
+	@bash scripts/setup.sh stop
+
+venv:
+	@bash scripts/setup.sh venv
+
+shell:  ## an Odoo shell on the demo database
+	@bash scripts/setup.sh odoo shell -d terasoft_demo --no-http

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# terasoft_portal developer setup: Odoo tree, virtualenv, private PostgreSQL, databases.
+# Called by the Makefile; every step is idempotent so a second run costs seconds.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+STATE="$ROOT/.local"                      # git-ignored: config, logs, pids
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/terasoft_portal"
+ODOO_CACHE="$CACHE/odoo-19.0"
+ODOO_UPSTREAM="https://github.com/odoo/odoo.git"
+PY="${PYTHON:-python3}"
+PG_PRIVATE_PORT="${TERASOFT_PG_PORT:-54329}"
+mkdir -p "$STATE"
+
+log() { printf '\033[1m[terasoft]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[terasoft] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- Odoo source
+odoo_src() {
+    if [ -n "${ODOO_SRC:-}" ]; then
+        [ -f "$ODOO_SRC/odoo-bin" ] || die "ODOO_SRC=$ODOO_SRC has no odoo-bin: it must point to an Odoo 19.0 source tree."
+        echo "$ODOO_SRC"; return
+    fi
+    if [ -f "$ODOO_CACHE/odoo-bin" ]; then echo "$ODOO_CACHE"; return; fi
+    log "No Odoo tree in ODOO_SRC or $ODOO_CACHE: cloning upstream branch 19.0 (shallow)..."
+    mkdir -p "$CACHE"
+    if git clone --quiet --depth 1 --branch 19.0 "$ODOO_UPSTREAM" "$ODOO_CACHE.tmp" 2>"$STATE/odoo-clone.log"; then
+        mv "$ODOO_CACHE.tmp" "$ODOO_CACHE"; echo "$ODOO_CACHE"; return
+    fi
+    rm -rf "$ODOO_CACHE.tmp"
+    die "Cannot find the Odoo 19.0 source. Do one of:
+  1. export ODOO_SRC=/path/to/odoo-19.0   (an existing 19.0 tree with odoo-bin)
+  2. put a 19.0 tree in the cache folder $ODOO_CACHE
+  3. allow network access to $ODOO_UPSTREAM (branch 19.0) so the setup can clone it there
+(clone error in $STATE/odoo-clone.log)"
+}
+
+# ---------------------------------------------------------------- virtualenv
+venv() {
+    local src; src="$(odoo_src)"
+    local stamp="$VENV/.terasoft-stamp"
+    local want; want="$( (echo "$src"; cat "$src/requirements.txt" "$ROOT/requirements.txt") | sha1sum | cut -c1-16)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+    log "Creating the virtualenv in $VENV (Odoo requirements: about a minute)..."
+    [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV" || die "python3 -m venv failed: install python3-venv."
+    # cbor2 5.4.2 builds only with setuptools<81 (pkg_resources); Odoo's gevent worker needs it at runtime too.
+    local constraint="$STATE/build-constraints.txt"
+    echo "setuptools<81" > "$constraint"
+    "$VENV/bin/pip" install -q --upgrade pip "setuptools<81" wheel
+    # python-ldap needs LDAP/SASL headers and only serves auth_ldap, which we do not use.
+    grep -v '^python-ldap' "$src/requirements.txt" > "$STATE/odoo-requirements.txt"
+    PIP_BUILD_CONSTRAINT="$constraint" PIP_CONSTRAINT="" "$VENV/bin/pip" install -q \
+        -r "$STATE/odoo-requirements.txt" -r "$ROOT/requirements.txt" \
+        || die "pip install of Odoo's requirements failed (see above)."
+    # Make `import odoo` work (pytest-odoo needs it) without copying the tree.
+    local site; site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    echo "$src" > "$site/odoo-src.pth"
+    echo "$want" > "$stamp"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+# Uses PGHOST/PGPORT/PGUSER/PGPASSWORD when PGHOST is set; otherwise a private cluster.
+pg_bindir() {
+    local d
+    for d in /usr/lib/postgresql/*/bin; do [ -x "$d/pg_ctl" ] && echo "$d" && return; done
+    command -v pg_ctl >/dev/null && dirname "$(command -v pg_ctl)" && return
+    return 1
+}
+
+pg_datadir() {
+    if [ "$(id -u)" = 0 ]; then
+        # The cluster runs as the `postgres` user, who may not traverse the clone's parents
+        # (e.g. /root is 0700): keep its data under /var/tmp, one folder per clone.
+        echo "/var/tmp/terasoft_portal-pg-$(echo "$ROOT" | sha1sum | cut -c1-10)"
+    else
+        echo "$ROOT/.local/pgdata"
+    fi
+}
+
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+pg_start() {
+    if [ -n "${PGHOST:-}" ]; then
+        echo "db_host=$PGHOST db_port=${PGPORT:-5432} db_user=${PGUSER:-$(id -un)} db_password=${PGPASSWORD:-}" > "$STATE/pg.env"
+        return
+    fi
+    local bin; bin="$(pg_bindir)" || {
+        if [ "$(id -u)" = 0 ]; then
+            log "Installing Debian's postgresql package..."
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+            bin="$(pg_bindir)" || die "postgresql installed but pg_ctl not found."
+        else
+            die "PostgreSQL server binaries not found: install the 'postgresql' package (Debian/Ubuntu) or set PGHOST/PGPORT/PGUSER/PGPASSWORD to use an existing server."
+        fi
+    }
+    local data; data="$(pg_datadir)"
+    if [ ! -f "$data/PG_VERSION" ]; then
+        log "Creating a private PostgreSQL cluster in $data..."
+        mkdir -p "$data"
+        [ "$(id -u)" = 0 ] && chown postgres: "$data" && chmod 700 "$data"
+        as_pg "$bin/initdb" -D "$data" -A trust -U odoo -E UTF8 --locale=C.UTF-8 >/dev/null
+    fi
+    ln -sfn "$data" "$STATE/pgdata-link" 2>/dev/null || true
+    if ! as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+        as_pg "$bin/pg_ctl" -D "$data" -w -l "$data/server.log" start \
+            -o "-p $PG_PRIVATE_PORT -k $data -c listen_addresses='' -c max_connections=200 -c shared_buffers=512MB -c fsync=${TERASOFT_PG_FSYNC:-on}" >/dev/null \
+            || die "private PostgreSQL did not start: see $data/server.log"
+        echo started > "$STATE/pg.started-by-us"
+    fi
+    echo "db_host=$data db_port=$PG_PRIVATE_PORT db_user=odoo db_password=" > "$STATE/pg.env"
+}
+
+pg_stop() {
+    [ -n "${PGHOST:-}" ] && return
+    local bin data; bin="$(pg_bindir)" || return 0; data="$(pg_datadir)"
+    if [ -f "$STATE/pg.started-by-us" ] && [ -f "$data/PG_VERSION" ]; then
+        as_pg "$bin/pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
+        rm -f "$STATE/pg.started-by-us"
+        log "Private PostgreSQL stopped."
+    fi
+}
+
+# ---------------------------------------------------------------- Odoo config
+write_config() {  # $1 = config path, $2 = http port
+    local src; src="$(odoo_src)"
+    # shellcheck disable=SC2046
+    local db_host db_port db_user db_password
+    eval "$(tr ' ' '\n' < "$STATE/pg.env")"
+    cat > "$1" <<CONF
+[options]
+addons_path = $src/addons,$src/odoo/addons,$ROOT
+data_dir = $STATE/filestore
+db_host = $db_host
+db_port = $db_port
+db_user = $db_user
+db_password = $db_password
+http_interface = 127.0.0.1
+http_port = $2
+list_db = False
+proxy_mode = False
+without_demo = False
+log_level = ${ODOO_LOG_LEVEL:-info}
+CONF
+}
+
+odoo() { "$VENV/bin/python" "$(odoo_src)/odoo-bin" "$@"; }
+
+db_exists() {  # $1 = db name
+    "$VENV/bin/python" - "$1" <<'PYEOF'
+import sys, psycopg2, configparser, os
+c = configparser.ConfigParser(); c.read(os.environ["TERASOFT_CONF"])
+o = c["options"]
+kw = dict(dbname="postgres", host=o["db_host"], port=o["db_port"], user=o["db_user"])
+if o.get("db_password"): kw["password"] = o["db_password"]
+cn = psycopg2.connect(**kw)
+cur = cn.cursor(); cur.execute("SELECT 1 FROM pg_database WHERE datname=%s", (sys.argv[1],))
+sys.exit(0 if cur.fetchone() else 1)
+PYEOF
+}
+
+addon_hash() { (cd "$ROOT" && find terasoft_portal -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-16); }
+
+# Create or upgrade `$1` with terasoft_portal and its demo data.
+prepare_db() {
+    local db="$1" conf="$2" stamp="$STATE/db-$1.stamp" h; h="$(addon_hash)"
+    export TERASOFT_CONF="$conf"
+    if db_exists "$db"; then
+        if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$h" ]; then return; fi
+        log "Upgrading terasoft_portal in database $db..."
+        odoo -c "$conf" -d "$db" -u terasoft_portal --stop-after-init --no-http
+    else
+        log "Creating database $db with terasoft_portal and its demo data (about a minute)..."
+        odoo -c "$conf" -d "$db" -i terasoft_portal --with-demo --load-language=it_IT --stop-after-init --no-http
+    fi
+    echo "$h" > "$stamp"
+}
+
+demo_logins() {
+    cat <<TXT
+
+  terasoft_portal demo on http://127.0.0.1:$1  (database terasoft_demo)
+    staff (admin)        admin / admin
+    support user         supporto@example.com / demo
+    portal, Alfa Paghe   giulia.bianchi@example.com / demo
+    portal, Beta Servizi luca.verdi@example.com / demo
+  make stop  stops the server and the private PostgreSQL.
+
+TXT
+}
+
+chromium_ensure() {
+    command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null && return
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        log "Installing Chromium (browser tours)..."
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+            || die "could not install chromium (needed by the browser tests)."
+    else
+        die "Chromium is needed by the browser tests: install the 'chromium' package."
+    fi
+}
+
+# ---------------------------------------------------------------- commands
+cmd_run() {
+    local port="${PORT:-8069}"
+    venv; pg_start
+    write_config "$STATE/odoo.conf" "$port"
+    prepare_db terasoft_demo "$STATE/odoo.conf"
+    demo_logins "$port"
+    echo $$ > "$STATE/odoo.pid"
+    exec "$VENV/bin/python" "$(odoo_src)/odoo-bin" -c "$STATE/odoo.conf" -d terasoft_demo --db-filter='^terasoft_demo$' ${ODOO_ARGS:-}
+}
+
+cmd_test() {
+    venv; pg_start; chromium_ensure
+    local port="${TEST_PORT:-8169}" db="terasoft_test_$$"
+    write_config "$STATE/odoo-test.conf" "$port"
+    export TERASOFT_CONF="$STATE/odoo-test.conf"
+    log "Installing terasoft_portal with demo data in the throwaway database $db..."
+    odoo -c "$STATE/odoo-test.conf" -d "$db" -i terasoft_portal --with-demo --load-language=it_IT \
+        --stop-after-init --no-http --log-level=warn
+    local rc=0
+    (cd "$ROOT" && "$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-config="$STATE/odoo-test.conf" \
+        --odoo-database="$db" --odoo-http "${@:-tests}") || rc=$?
+    dropdb_py "$db" || true
+    return $rc
+}
+
+dropdb_py() {
+    "$VENV/bin/python" - "$1" <<'PYEOF'
+import sys, psycopg2, configparser, os
+c = configparser.ConfigParser(); c.read(os.environ["TERASOFT_CONF"])
+o = c["options"]
+kw = dict(dbname="postgres", host=o["db_host"], port=o["db_port"], user=o["db_user"])
+if o.get("db_password"): kw["password"] = o["db_password"]
+cn = psycopg2.connect(**kw); cn.autocommit = True
+cn.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % sys.argv[1])
+PYEOF
+    rm -rf "$STATE/filestore/filestore/$1"
+}
+
+cmd_stop() {
+    if [ -f "$STATE/odoo.pid" ]; then
+        kill "$(cat "$STATE/odoo.pid")" 2>/dev/null && log "Odoo server stopped." || true
+        rm -f "$STATE/odoo.pid"
+    fi
+    pg_stop
+}
+
+case "${1:-}" in
+    run) shift; cmd_run "$@" ;;
+    test) shift; cmd_test "$@" ;;
+    stop) cmd_stop ;;
+    venv) venv ;;
+    pg) pg_start ;;
+    odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in shell|db|i18n|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
+    *) die "usage: scripts/setup.sh run|test|stop|venv|pg|odoo ..." ;;
+esac
