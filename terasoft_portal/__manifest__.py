@@ -16,6 +16,8 @@
         "views/terasoft_ticket_category_views.xml",
         "views/terasoft_product_views.xml",
         "views/res_partner_views.xml",
+        "views/terasoft_ticket_state_log_views.xml",
+        "wizards/terasoft_ticket_move_views.xml",
         "views/terasoft_portal_menus.xml",
     ],
     "demo": [

@@ -2,3 +2,4 @@ from . import terasoft_product
 from . import terasoft_ticket_category
 from . import terasoft_ticket
 from . import res_partner
+from . import terasoft_ticket_state_log

@@ -1,0 +1,19 @@
+from odoo import fields, models
+
+from .terasoft_ticket import TICKET_STATES
+
+
+class TerasoftTicketStateLog(models.Model):
+    _name = "terasoft.ticket.state.log"
+    _description = "Ticket Status Change"
+    _order = "date desc, id desc"
+    _log_access = False  # `date` and `user_id` say it all; the log is never edited
+
+    ticket_id = fields.Many2one("terasoft.ticket", "Ticket", required=True, index=True, ondelete="cascade")
+    commercial_partner_id = fields.Many2one(related="ticket_id.commercial_partner_id", store=True, string="Customer")
+    from_state = fields.Selection(TICKET_STATES, "From", required=True)
+    to_state = fields.Selection(TICKET_STATES, "To", required=True)
+    move = fields.Char("Action", required=True)
+    date = fields.Datetime("When", required=True, default=fields.Datetime.now, index=True)
+    user_id = fields.Many2one("res.users", "Who", required=True, default=lambda self: self.env.uid)
+    duration_hours = fields.Float("Hours in Previous Status", aggregator="avg")

@@ -1,0 +1,1 @@
+from . import terasoft_ticket_move
