@@ -40,7 +40,7 @@ class TerasoftDocument(models.Model):
     )
     is_published = fields.Boolean("Published", default=False, index=True)
     active = fields.Boolean(default=True)
-    download_count = fields.Integer("Downloads", readonly=True, copy=False)
+    download_count = fields.Integer("Downloads", default=0, readonly=True, copy=False)
 
     @api.depends("file")
     def _compute_file_info(self):
@@ -66,7 +66,7 @@ class TerasoftDocument(models.Model):
         visibility the caller checked."""
         self.ensure_one()
         self.env.cr.execute(  # an increment: concurrent downloads must all count
-            "UPDATE terasoft_document SET download_count = download_count + 1 WHERE id = %s", (self.id,),
+            "UPDATE terasoft_document SET download_count = COALESCE(download_count, 0) + 1 WHERE id = %s", (self.id,),
         )
         self.invalidate_recordset(["download_count"])
         return self.env["ir.binary"]._get_stream_from(self, "file", filename_field="file_name")

@@ -36,8 +36,8 @@ class TerasoftFaq(models.Model):
         "ir.attachment", "terasoft_faq_ir_attachment_rel", "faq_id", "attachment_id", "Attachments",
         help="Manuals and screenshots shown with the answer.",
     )
-    helpful_yes_count = fields.Integer("Helpful", readonly=True, copy=False)
-    helpful_no_count = fields.Integer("Not Helpful", readonly=True, copy=False)
+    helpful_yes_count = fields.Integer("Helpful", default=0, readonly=True, copy=False)
+    helpful_no_count = fields.Integer("Not Helpful", default=0, readonly=True, copy=False)
     website_url = fields.Char("Portal URL", compute="_compute_website_url")
 
     # search_vector is a generated column (see init): the ORM never writes it, PostgreSQL keeps it
@@ -113,6 +113,8 @@ class TerasoftFaq(models.Model):
         tsquery = self._fts_query(text, match_all=match_all)
         if tsquery is None:
             return []
+        # The generated search_vector column is computed from these: write pending values first.
+        self.flush_model(["name", "keywords", "answer_text", "is_published", "sequence", "category_id"])
         query = self._search(Domain(domain or Domain.TRUE), limit=limit, offset=offset)
         vector = SQL.identifier(query.table, "search_vector")
         normalized = " ".join(re.findall(r"\w+", text.lower()))
@@ -154,7 +156,7 @@ class TerasoftFaq(models.Model):
         self.ensure_one()
         column = "helpful_yes_count" if helpful else "helpful_no_count"
         # An increment in SQL: two customers voting at once must not lose a vote.
-        self.env.cr.execute(SQL("UPDATE terasoft_faq SET %s = %s + 1 WHERE id = %s",
+        self.env.cr.execute(SQL("UPDATE terasoft_faq SET %s = COALESCE(%s, 0) + 1 WHERE id = %s",
                                 SQL.identifier(column), SQL.identifier(column), self.id))
         self.invalidate_recordset([column])
 
