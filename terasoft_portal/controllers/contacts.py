@@ -19,7 +19,7 @@ COMPANY_BLOCKS = [
     ("address", ["street", "street2", "zip", "city", "state_id", "country_id"]),
 ]
 CONTACT_BLOCKS = [
-    ("contact", ["first_name", "last_name", "title", "department", "function", "company_relation",
+    ("contact", ["first_name", "last_name", "department", "function", "company_relation",
                  "assistant_name", "email", "phone", "phone_other", "mobile", "fax", "customer_type",
                  "user_id", "mailing_list"]),
     ("custom", ["ticket_scope", "lang"]),
