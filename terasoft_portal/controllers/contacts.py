@@ -45,6 +45,8 @@ class ContactsPortal(CustomerPortal):
         """[(title, [(label, value)])] of ``partner_sudo`` for read-only display."""
         env = request.env
         titles = self._block_titles()
+        # The manual's wording where Odoo's generic label differs.
+        labels = {"user_id": env._("Assigned to"), "function": env._("Role"), "parent_id": env._("Member of")}
         result = []
         for key, names in blocks:
             rows = []
@@ -63,7 +65,7 @@ class ContactsPortal(CustomerPortal):
                     display = value if value else ""
                 else:
                     display = value or ""
-                rows.append((field._description_string(env), display))
+                rows.append((labels.get(name) or field._description_string(env), display))
             if key == "portal":
                 has_user = bool(partner_sudo.with_context(active_test=True).user_ids)
                 rows.insert(0, (env._("Portal User"), env._("Yes") if has_user else env._("No")))
