@@ -204,6 +204,10 @@ class TestAccessHttp(MockEmail, TerasoftHttpCase):
         self.assertIn('href="/access/request"', response.text)
         self.assertIn("/web/reset_password", response.text)
 
+    def test_free_signup_is_closed(self):
+        self.assertNotIn('href="/web/signup', self.url_open("/web/login").text)
+        self.assertEqual(self.url_open("/web/signup").status_code, 404)
+
     def test_request_then_approval_then_password_then_login(self):
         form = self.url_open("/access/request")
         self.assertIn("127.0.0.1", form.text)  # the detected address is prefilled
