@@ -1,0 +1,4 @@
+from . import faq
+from . import documents
+from . import contacts
+from . import access
