@@ -277,6 +277,6 @@ case "${1:-}" in
     stop) cmd_stop ;;
     venv) venv ;;
     pg) pg_start ;;
-    odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in shell|db|i18n|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
+    odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in i18n|db) sub=("$1" "$2"); shift 2;; shell|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
     *) die "usage: scripts/setup.sh run|test|stop|venv|pg|odoo ..." ;;
 esac
