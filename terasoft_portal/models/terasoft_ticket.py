@@ -425,6 +425,8 @@ class TerasoftTicket(models.Model):
                 "duration_hours": durations[ticket.id],
             } for ticket in tickets]
             extra = dict(vals, state=target)
+            if target == "closed":
+                extra.setdefault("date_closed", now)
             if move == "block":
                 extra["state_before_block"] = from_state
             elif move == "unblock":
