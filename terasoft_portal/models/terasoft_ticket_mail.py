@@ -88,7 +88,7 @@ class TerasoftTicket(models.Model):
         """The acknowledgement on creation (number, title, take-in-charge promise)."""
         templates = super()._track_template(changes)
         created = self.env.cr.precommit.data.get(CREATED_KEY, set())
-        if "state" in changes and self.id in created:
+        if self.id in created:  # on creation `changes` lists the tracked fields given (`name` at least)
             created.discard(self.id)
             templates["state"] = (self.env.ref("terasoft_portal.mail_template_ticket_received"), {
                 "subtype_xmlid": "terasoft_portal.mt_ticket_new",
