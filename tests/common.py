@@ -1,5 +1,10 @@
 """Shared fixtures of the terasoft_portal test suite (run with pytest-odoo, see README)."""
-from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
+from contextlib import contextmanager
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.addons.base.models.ir_cron import IrCron
+from odoo.tests import HttpCase, TransactionCase, freeze_time, new_test_user, tagged
 
 
 class TerasoftMixin:
@@ -52,3 +57,22 @@ class TerasoftCase(TerasoftMixin, TransactionCase):
 @tagged("standard", "post_install", "-at_install")
 class TerasoftHttpCase(TerasoftMixin, HttpCase):
     pass
+
+
+@contextmanager
+def frozen(env, moment):
+    """Freeze the clock at ``moment`` (naive UTC string or datetime) for Python *and* for the
+    transaction timestamp Odoo uses as create_date (``cr.now()``, which freezegun ignores)."""
+    moment = fields.Datetime.to_datetime(moment)
+    with freeze_time(moment), patch.object(env.cr, "now", lambda: moment):
+        yield moment
+
+
+def patch_cron_commit():
+    """``ir.cron._commit_progress`` commits, which a test cursor refuses: count batches instead."""
+    calls = []
+
+    def fake_commit_progress(self, processed=0, *, remaining=None, deactivate=False):
+        calls.append(processed)
+        return float("inf")
+    return patch.object(IrCron, "_commit_progress", fake_commit_progress), calls

@@ -12,3 +12,5 @@ from . import terasoft_faq_category
 from . import terasoft_faq
 from . import terasoft_document
 from . import terasoft_access_request
+from . import terasoft_ticket_mail
+from . import res_company

@@ -119,7 +119,12 @@ class ResPartner(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        if "insolvent" in vals:
+            changed = self.filtered(lambda p: p.is_company and p.insolvent != bool(vals["insolvent"]))
         res = super().write(vals)
+        if "insolvent" in vals and changed:
+            # the administrative block follows the flag (see terasoft.ticket._sync_insolvency)
+            self.env["terasoft.ticket"]._sync_insolvency(changed)
         if {"ticket_scope", "ticket_scope_category_ids"} & vals.keys():
             # Record rules read the scope of the current user; ir.rule caches domains per user.
             self.env.registry.clear_cache()

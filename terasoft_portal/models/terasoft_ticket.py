@@ -1,5 +1,13 @@
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.translate import LazyTranslate
+
+_logger = logging.getLogger(__name__)
+_lt = LazyTranslate(__name__)
 
 TICKET_STATES = [
     ("new", "Open"),
@@ -46,6 +54,53 @@ WORKFLOW = [
     ("reopen", None, ("closed", "discarded"), "waiting_support", MANAGER),
 ]
 MOVES = sorted({move for move, *_rest in WORKFLOW})
+
+# What the customer reads on a blocked ticket (portal, emails).
+BLOCK_CUSTOMER_MESSAGE = _lt(
+    "Ticket non lavorabile causa blocco amministrativo. Contattare il reparto amministrativo.")
+# Rows of a cron batch: one commit (and one progress report) per batch.
+CRON_BATCH_SIZE = 500
+SLA_STATUSES = [
+    ("on_time", "On Time"),
+    ("at_risk", "At Risk"),
+    ("breached", "Breached"),
+    ("met", "Met"),
+]
+
+
+def workflow_paths(ticket_type, target, start="new"):
+    """The shortest list of moves of WORKFLOW leading a ticket of ``ticket_type`` from ``start``
+    to ``target`` (``unblock`` excluded: its target depends on the ticket), or None."""
+    paths = {start: []}
+    queue = [start]
+    while queue:
+        state = queue.pop(0)
+        if state == target:
+            return paths[state]
+        for move, types, from_states, to_state, _actor in WORKFLOW:
+            if to_state != PREVIOUS and state in from_states and (types is None or ticket_type in types) \
+                    and to_state not in paths:
+                paths[to_state] = paths[state] + [move]
+                queue.append(to_state)
+    return None
+
+
+def workflow_diagram():
+    """The state machine as plain text, generated from WORKFLOW (see docs/workflow.md)."""
+    labels = dict(TICKET_STATES)
+    lines = []
+    for state, label in TICKET_STATES:
+        moves = [row for row in WORKFLOW if state in row[2]]
+        if not moves:
+            continue
+        lines.append(f"{label} [{state}]")
+        for move, types, _from, to_state, actor in moves:
+            target = "(status before the block, else Open)" if to_state == PREVIOUS \
+                else f"{labels[to_state]} [{to_state}]"
+            kinds = ", ".join(types) if types else "all types"
+            lines.append(f"  --{move}--> {target}   ({actor}; {kinds})")
+        lines.append("")
+    return "\n".join(lines)
 
 
 class TerasoftTicket(models.Model):
@@ -111,7 +166,29 @@ class TerasoftTicket(models.Model):
     date_taken = fields.Datetime("Taken in Charge On", readonly=True, copy=False)
     date_resolved = fields.Datetime("Resolved On", readonly=True, copy=False)
     date_closed = fields.Datetime("Closed On", readonly=True, copy=False)
-    sla_deadline = fields.Datetime("Take-in-charge Deadline", readonly=True, copy=False, index=True)
+    sla_deadline = fields.Datetime(
+        "Take-in-charge Deadline", compute="_compute_sla_deadline", store=True, copy=False, index=True,
+        help="Creation + the take-in-charge target, in working hours of the support calendar.",
+    )
+    sla_at_risk_date = fields.Datetime(
+        "SLA at Risk From", compute="_compute_sla_deadline", store=True, copy=False,
+        export_string_translation=False,
+    )
+    sla_status = fields.Selection(
+        SLA_STATUSES, "SLA", compute="_compute_sla_status", store=True, index=True, copy=False,
+        help="On time / at risk (less than one working hour left) / breached / met (taken in charge "
+             "in time). Refreshed every 15 minutes for tickets not yet taken in charge.",
+    )
+    sla_breach_reported = fields.Boolean(copy=False, export_string_translation=False)
+    autoclose_reminder_sent = fields.Boolean(copy=False, export_string_translation=False)
+    date_discarded = fields.Datetime("Discarded On", readonly=True, copy=False)
+    needs_review = fields.Boolean(
+        "To Review", copy=False, tracking=True,
+        help="Created from an email whose sender matches no contact: support must find or create "
+             "the contact, then clear this flag.",
+    )
+    email_from = fields.Char("Sender Email", copy=False, help="Sender of the email that created the ticket.")
+    portal_block_message = fields.Char(compute="_compute_portal_block_message", export_string_translation=False)
     insolvent = fields.Boolean(related="commercial_partner_id.insolvent", string="Insolvency Status")
     state_before_block = fields.Selection(
         TICKET_STATES, "Status Before the Block", readonly=True, copy=False,
@@ -143,6 +220,54 @@ class TerasoftTicket(models.Model):
     def _compute_is_done(self):
         for ticket in self:
             ticket.is_done = ticket.state in DONE_STATES
+
+    @api.depends("company_id", "priority", "importance")
+    def _compute_sla_deadline(self):
+        """Creation + N working hours. Tickets created together share one calendar computation."""
+        groups = defaultdict(lambda: self.browse())
+        for ticket in self:
+            if ticket.date_taken and ticket.sla_deadline:
+                continue  # the promise made when the ticket was taken in charge does not change
+            company = ticket.company_id or self.env.company
+            start = ticket.create_date or fields.Datetime.now()
+            hours = company._ticket_sla_hours(ticket.priority, ticket.importance)
+            groups[company._ticket_calendar(), hours, start] |= ticket
+        for (calendar, hours, start), tickets in groups.items():
+            tickets.sla_deadline, tickets.sla_at_risk_date = self._plan_sla(calendar, hours, start)
+
+    @api.model
+    def _plan_sla(self, calendar, hours, start):
+        """(deadline, at-risk date): ``start`` + ``hours`` (and ``hours`` - 1) working hours."""
+        deadline = calendar.plan_hours(hours, start, compute_leaves=True) or start + timedelta(hours=hours)
+        risk = calendar.plan_hours(hours - 1, start, compute_leaves=True) if hours > 1 else start
+        return deadline, risk or start
+
+    @api.depends("state", "date_taken", "sla_deadline", "sla_at_risk_date")
+    def _compute_sla_status(self):
+        now = fields.Datetime.now()
+        for ticket in self:
+            if not ticket.sla_deadline:
+                ticket.sla_status = "on_time"
+            elif ticket.date_taken:
+                ticket.sla_status = "met" if ticket.date_taken <= ticket.sla_deadline else "breached"
+            elif ticket.state == "new":
+                ticket.sla_status = ticket._sla_status_at(now)
+            else:  # left `new` without being taken in charge (closed, discarded, blocked): frozen
+                ticket.sla_status = ticket.sla_status or ticket._sla_status_at(now)
+
+    def _sla_status_at(self, now):
+        self.ensure_one()
+        if now >= self.sla_deadline:
+            return "breached"
+        if self.sla_at_risk_date and now >= self.sla_at_risk_date:
+            return "at_risk"
+        return "on_time"
+
+    @api.depends("state")
+    @api.depends_context("lang")
+    def _compute_portal_block_message(self):
+        for ticket in self:
+            ticket.portal_block_message = str(BLOCK_CUSTOMER_MESSAGE) if ticket.state == "blocked" else False
 
     @api.depends("state", "ticket_type")
     @api.depends_context("uid")
@@ -176,7 +301,13 @@ class TerasoftTicket(models.Model):
             if not vals.get("user_id") and vals.get("category_id"):
                 category = self.env["terasoft.ticket.category"].browse(vals["category_id"])
                 vals["user_id"] = category.user_id.id
-        return super().create(vals_list)
+        tickets = super().create(vals_list)
+        for ticket in tickets.filtered("partner_id"):
+            # the contact follows its ticket: it receives the updates and its email replies land here
+            ticket.message_subscribe(partner_ids=ticket.partner_id.ids)
+        # A ticket of an insolvent company starts blocked (sudo: the block is the system's move).
+        tickets.filtered(lambda t: t.insolvent and t._move_target("block")).sudo()._apply_move("block")
+        return tickets
 
     def write(self, vals):
         if "state" in vals and not self.env.context.get("terasoft_ticket_move"):
@@ -184,7 +315,17 @@ class TerasoftTicket(models.Model):
             raise UserError(self.env._(
                 "The status of a ticket changes only through its workflow actions "
                 "(Take in charge, Resolve, ...)."))
-        return super().write(vals)
+        result = super().write(vals)
+        if vals.get("partner_id"):
+            for ticket in self:
+                ticket.message_subscribe(partner_ids=ticket.partner_id.ids)
+        if "partner_id" in vals:
+            # moved to an insolvent company: block; to a solvent one: lift the block
+            tickets = self.filtered(lambda t: t.insolvent and t._move_target("block"))
+            tickets.sudo()._apply_move("block")
+            tickets = self.filtered(lambda t: t.state == "blocked" and not t.insolvent)
+            tickets.sudo()._apply_move("unblock")
+        return result
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
@@ -259,14 +400,19 @@ class TerasoftTicket(models.Model):
             "reopen": self.env._("reopen"),
         }[move]
 
-    def _apply_move(self, move, **vals):
+    def _apply_move(self, move, message=None, **vals):
         """Check ``move`` on every ticket of ``self``, then change their state (and ``vals``).
 
         All or nothing: one illegal ticket raises before anything is written. Logs every
-        change in ``terasoft.ticket.state.log``. Returns the tickets, for chaining.
+        change in ``terasoft.ticket.state.log`` (with ``message``, the text for the customer),
+        then notifies the customer of support and system moves (see ``_notify_move``).
+        Returns the tickets, for chaining.
         """
+        if not self:
+            return self
         self._check_move(move)
         now = fields.Datetime.now()
+        durations = self._hours_in_current_states(now)
         logs = []
         for (target, from_state), tickets in self.grouped(lambda t: (t._move_target(move), t.state)).items():
             logs += [{
@@ -274,9 +420,13 @@ class TerasoftTicket(models.Model):
                 "from_state": from_state,
                 "to_state": target,
                 "move": move,
-                "duration_hours": ticket._hours_in_current_state(now),
+                "date": now,
+                "message": message or False,
+                "duration_hours": durations[ticket.id],
             } for ticket in tickets]
             extra = dict(vals, state=target)
+            if target == "closed":
+                extra.setdefault("date_closed", now)
             if move == "block":
                 extra["state_before_block"] = from_state
             elif move == "unblock":
@@ -284,12 +434,23 @@ class TerasoftTicket(models.Model):
             tickets.with_context(terasoft_ticket_move=move).write(extra)
         # the log is a fact of the system, not a right of the user who moved the ticket
         self.env["terasoft.ticket.state.log"].sudo().create(logs)
+        self._notify_move(move, message)
         return self
+
+    def _hours_in_current_states(self, now):
+        """{ticket id: hours since its last state change (or creation)}, in two queries at most."""
+        last_change = dict(self.env["terasoft.ticket.state.log"].sudo()._read_group(
+            [("ticket_id", "in", self.ids)], ["ticket_id"], ["date:max"],
+        ))
+        result = {}
+        for ticket in self:
+            last = last_change.get(ticket) or ticket.create_date or now
+            result[ticket.id] = round(max((now - last).total_seconds(), 0) / 3600, 2)
+        return result
 
     def _hours_in_current_state(self, now):
         self.ensure_one()
-        last = self.state_log_ids.sorted("date")[-1:].date or self.create_date or now
-        return round((now - last).total_seconds() / 3600, 2)
+        return self._hours_in_current_states(now)[self.id]
 
     # ------------------------------------------------------------------ public moves (RPC API)
     # Called from buttons without the text they need, they open the move wizard;
@@ -305,52 +466,43 @@ class TerasoftTicket(models.Model):
             "context": {"default_move": move, "default_ticket_ids": self.ids},
         }
 
-    def _post_public(self, body):
-        """Post ``body`` as a public reply of support on each ticket of ``self``."""
-        for ticket in self:
-            ticket.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_comment")
-
     def action_take_in_charge(self):
-        self._check_move("take_in_charge")
+        self._check_move("take_in_charge")  # all or nothing, before the two writes below
         now = fields.Datetime.now()
-        for ticket in self:
-            ticket._apply_move("take_in_charge", date_taken=now, user_id=ticket.user_id.id or self.env.uid)
+        assigned = self.filtered("user_id")
+        assigned._apply_move("take_in_charge", date_taken=now)
+        (self - assigned)._apply_move("take_in_charge", date_taken=now, user_id=self.env.uid)
         return True
 
     def action_ask_customer(self, message=None):
         if not message:
             return self._open_move_wizard("ask_customer")
-        self._apply_move("ask_customer")
-        self._post_public(message)
+        self._apply_move("ask_customer", message=message)
         return True
 
     def action_start_progress(self, message=None):
         if not message:
             return self._open_move_wizard("start_progress")
-        self._apply_move("start_progress")
-        self._post_public(message)
+        self._apply_move("start_progress", message=message)
         return True
 
     def action_plan(self, planned_date=None, message=None):
         if not planned_date:
             return self._open_move_wizard("plan")
-        self._apply_move("plan", planned_date=planned_date)
-        if message:
-            self._post_public(message)
+        self._apply_move("plan", message=message, planned_date=planned_date)
         return True
 
     def action_escalate_development(self, message=None):
         if not message:
             return self._open_move_wizard("escalate_development")
-        self._apply_move("escalate_development")
-        self._post_public(message)
+        self._apply_move("escalate_development", message=message)
         return True
 
     def action_resolve(self, solution=None):
         if not solution:
             return self._open_move_wizard("resolve")
-        self._apply_move("resolve", solution=solution, date_resolved=fields.Datetime.now())
-        self._post_public(solution)
+        self._apply_move("resolve", message=solution, solution=solution, date_resolved=fields.Datetime.now(),
+                         autoclose_reminder_sent=False)
         return True
 
     def action_customer_close(self):
@@ -369,11 +521,12 @@ class TerasoftTicket(models.Model):
             return self._open_move_wizard("discard")
         if duplicate_of_id in self.ids:
             raise UserError(self.env._("A ticket cannot be a duplicate of itself."))
-        self._apply_move("discard", discard_reason=reason, duplicate_of_id=duplicate_of_id)
+        self._apply_move("discard", discard_reason=reason, duplicate_of_id=duplicate_of_id,
+                         date_discarded=fields.Datetime.now())
         return True
 
     def action_reopen(self):
-        self._apply_move("reopen", date_closed=False)
+        self._apply_move("reopen", date_closed=False, date_discarded=False)
         return True
 
     def action_customer_answer_plan(self, accept, message=None):
@@ -417,3 +570,184 @@ class TerasoftTicket(models.Model):
             if ticket._move_target("customer_reply"):
                 ticket._apply_move("customer_reply")
         return result
+
+    # ------------------------------------------------------------------ administrative block
+
+    @api.model
+    def _sync_insolvency(self, companies):
+        """Block the open tickets of the insolvent ``companies``; unblock those of the others.
+
+        Called when the `insolvent` flag of commercial partners changes. Runs as superuser:
+        the block is a move of the system, whoever flagged the company.
+        """
+        tickets = self.sudo().search([("commercial_partner_id", "in", companies.ids)])
+        insolvent = tickets.filtered(lambda t: t.insolvent)
+        insolvent.filtered(lambda t: t._move_target("block"))._apply_move("block")
+        (tickets - insolvent).filtered(lambda t: t.state == "blocked")._apply_move("unblock")
+
+    # ------------------------------------------------------------------ crons
+
+    def _cron_batches(self, domain, process, order="id"):
+        """Run ``process(batch)`` on the tickets matching ``domain``, CRON_BATCH_SIZE at a time.
+
+        ``process`` must take each ticket out of ``domain``; tickets seen already are skipped
+        so that a ticket it could not handle does not loop forever. Commits after each batch
+        (``ir.cron._commit_progress``) and stops when the cron's time is up. Returns the count.
+        """
+        done_ids = []
+        while True:
+            batch = self.search(domain + [("id", "not in", done_ids)], limit=CRON_BATCH_SIZE, order=order)
+            if not batch:
+                break
+            process(batch)
+            done_ids += batch.ids
+            remaining = self.search_count(domain + [("id", "not in", done_ids)])
+            if not self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining) or not remaining:
+                break
+        return len(done_ids)
+
+    @api.model
+    def _cron_sla_scan(self):
+        """Every 15 minutes: refresh `sla_status` of the tickets not taken in charge and give the
+        support manager one activity per breached ticket (never twice: `sla_breach_reported`)."""
+        self = self.sudo()  # noqa: PLW0642
+        now = fields.Datetime.now()
+        base = [("state", "=", "new"), ("date_taken", "=", False)]
+        self._cron_batches(base + [("sla_deadline", "<=", now), ("sla_status", "!=", "breached")],
+                           lambda tickets: tickets.write({"sla_status": "breached"}))
+        self._cron_batches(base + [("sla_at_risk_date", "<=", now), ("sla_deadline", ">", now),
+                                   ("sla_status", "=", "on_time")],
+                           lambda tickets: tickets.write({"sla_status": "at_risk"}))
+        self._cron_batches(base + [("sla_status", "=", "breached"), ("sla_breach_reported", "=", False)],
+                           lambda tickets: tickets._report_sla_breach())
+
+    def _report_sla_breach(self):
+        """Schedule one activity per ticket for its company's support manager, in one create."""
+        activity_type = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        today = fields.Date.context_today(self)
+        vals_list = []
+        for company, tickets in self.grouped("company_id").items():
+            manager = company._ticket_manager()
+            vals_list += [{
+                "res_model_id": model_id,
+                "res_id": ticket.id,
+                "activity_type_id": activity_type.id,
+                "user_id": manager.id,
+                "date_deadline": today,
+                "summary": self.env._("SLA breached: take in charge %(ref)s", ref=ticket.number),
+            } for ticket in tickets if manager]
+        # quick update: no "assigned to you" email per activity, the manager sees them in the systray
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(vals_list)
+        self.write({"sla_breach_reported": True})
+
+    @api.model
+    def _cron_autoclose(self):
+        """Close resolved tickets after the delay of their company without customer comments
+        (a comment moves them back to `waiting_support`); remind the customer one working day
+        (or calendar day) before."""
+        self = self.sudo()  # noqa: PLW0642 - the automatic moves are the system's
+        now = fields.Datetime.now()
+        for company in self.env["res.company"].sudo().search([]):
+            resolved = [("company_id", "=", company.id), ("state", "=", "resolved")]
+            limit = company._ticket_autoclose_limit(now)
+            self._cron_batches(resolved + [("date_resolved", "<=", limit)],
+                               lambda tickets: tickets._apply_move("autoclose", date_closed=now))
+            if company.ticket_autoclose_days > 1:
+                reminder_limit = company._ticket_autoclose_limit(now, company.ticket_autoclose_days - 1)
+                self._cron_batches(
+                    resolved + [("date_resolved", "<=", reminder_limit), ("autoclose_reminder_sent", "=", False)],
+                    lambda tickets: tickets._send_autoclose_reminder(),
+                )
+
+    @api.model
+    def _cron_purge_discarded(self):
+        """Delete discarded tickets older than the retention of their company, with their
+        messages, attachments and state logs. Each deletion is logged in the server log and in
+        Settings > Technical > Logging (`ir.logging`, name `terasoft_portal.purge`)."""
+        self = self.sudo()  # noqa: PLW0642
+        now = fields.Datetime.now()
+        for company in self.env["res.company"].sudo().search([]):
+            limit = now - timedelta(days=company.ticket_discard_retention_days)
+            self._cron_batches(
+                [("company_id", "=", company.id), ("state", "=", "discarded"), ("date_discarded", "<=", limit)],
+                lambda tickets: tickets._purge(),
+            )
+
+    def _purge(self):
+        numbers = ", ".join(self.mapped("number"))
+        attachments = self.env["ir.attachment"].sudo().search(
+            [("res_model", "=", self._name), ("res_id", "in", self.ids)])
+        count = len(self)
+        # mail.thread's unlink deletes messages, followers and activities; base unlink the
+        # attachments of the records; the attachments of messages are among the latter.
+        attachments.unlink()
+        self.sudo().unlink()
+        text = f"Purged {count} discarded tickets: {numbers}"
+        _logger.info(text)
+        self.env["ir.logging"].sudo().create({
+            "name": "terasoft_portal.purge",
+            "type": "server",
+            "level": "INFO",
+            "dbname": self.env.cr.dbname,
+            "message": text,
+            "path": __name__,
+            "func": "_cron_purge_discarded",
+            "line": "0",
+        })
+
+    # ------------------------------------------------------------------ demo
+
+    @api.model
+    def _demo_fill_workflow_history(self):
+        """Give the demo tickets a past: creation dates, dates of their moves and the state logs
+        of the shortest WORKFLOW path to their state. Called once by the demo data."""
+        now = fields.Datetime.now()
+        Log = self.env["terasoft.ticket.state.log"].sudo()
+        tickets = self.sudo().search([("state_log_ids", "=", False)], order="id")
+        logs = []
+        for index, ticket in enumerate(tickets):
+            messages = self.env["mail.message"].sudo().search(
+                [("model", "=", self._name), ("res_id", "=", ticket.id), ("date", "<", now)], order="date", limit=1)
+            if ticket.state == "new":  # every other one past its take-in-charge deadline
+                created = now - timedelta(days=3 * (index % 2), hours=1)
+            else:
+                created = min(filter(None, [ticket.date_taken, messages.date, now - timedelta(days=2 + index % 5)]))
+                created -= timedelta(hours=3)
+            # a realistic way to the state: closed after a solution, discarded after a look
+            via, last = {
+                "blocked": (ticket.state_before_block or "new", "block"),
+                "closed": ("resolved", "customer_close") if ticket.date_resolved else ("new", "customer_close"),
+                "discarded": ("waiting_support", "discard"),
+            }.get(ticket.state, (ticket.state, None))
+            path = (workflow_paths(ticket.ticket_type, via) or []) + ([last] if last else [])
+            end = ticket.date_closed or ticket.date_resolved or (now - timedelta(hours=1))
+            step = (end - created) / (len(path) + 1)
+            state, date, values = "new", created, {}
+            for number, move in enumerate(path, start=1):
+                target = next(row[3] for row in WORKFLOW if row[0] == move and state in row[2]
+                              and (row[1] is None or ticket.ticket_type in row[1]))
+                previous_date, date = date, created + step * number
+                logs.append({"ticket_id": ticket.id, "from_state": state, "to_state": target, "move": move,
+                             "date": date, "user_id": ticket.user_id.id or self.env.uid,
+                             "duration_hours": round((date - previous_date).total_seconds() / 3600, 2)})
+                if move == "take_in_charge" and not ticket.date_taken:
+                    values["date_taken"] = date
+                elif move == "resolve" and not ticket.date_resolved:
+                    values["date_resolved"] = date
+                elif move in ("customer_close", "autoclose") and not ticket.date_closed:
+                    values["date_closed"] = date
+                elif move == "discard":
+                    values["date_discarded"] = date
+                elif move == "block":
+                    values["state_before_block"] = state
+                state = target
+            company = ticket.company_id
+            values["sla_deadline"], values["sla_at_risk_date"] = self._plan_sla(
+                company._ticket_calendar(), company._ticket_sla_hours(ticket.priority, ticket.importance), created)
+            ticket.with_context(tracking_disable=True).write(values)
+            self.env.cr.execute("UPDATE terasoft_ticket SET create_date = %s WHERE id = %s", (created, ticket.id))
+        Log.create(logs)
+        tickets.invalidate_recordset(["create_date"])
+        self.env.add_to_compute(self._fields["sla_status"], tickets)
+        tickets.flush_recordset()

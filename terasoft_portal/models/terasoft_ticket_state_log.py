@@ -17,3 +17,4 @@ class TerasoftTicketStateLog(models.Model):
     date = fields.Datetime("When", required=True, default=fields.Datetime.now, index=True)
     user_id = fields.Many2one("res.users", "Who", required=True, default=lambda self: self.env.uid)
     duration_hours = fields.Float("Hours in Previous Status", aggregator="avg")
+    message = fields.Html("Message to the Customer", sanitize=True, help="The text support sent with this change.")

@@ -1,0 +1,170 @@
+"""Notifications to customers and the email channel (alias `assistenza@`)."""
+from odoo.addons.mail.tests.common import MailCommon
+from odoo.tests import tagged
+
+from .common import TerasoftMixin
+
+MAIL_TEMPLATE = """Return-Path: {return_path}
+To: {to}
+cc: {cc}
+From: {email_from}
+Subject: {subject}
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Date: {date}
+Message-ID: {msg_id}
+{extra}
+
+The payroll export stops with an error since this morning.
+"""
+
+
+@tagged("standard", "post_install", "-at_install")
+class TestTicketMail(TerasoftMixin, MailCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.contact = cls.giulia.partner_id            # Italian
+        cls.english = cls.env["res.partner"].create({
+            "name": "John Smith", "email": "john.smith@example.com", "lang": "en_US", "parent_id": cls.alfa.id})
+        cls.colleague = cls.env["res.partner"].create({
+            "name": "Anna Colleague", "email": "anna@example.com", "parent_id": cls.alfa.id})
+        cls.alias = cls.env.ref("terasoft_portal.mail_alias_ticket")
+        cls.alias.alias_domain_id = cls.mail_alias_domain
+
+    def _new_ticket(self, partner, **vals):
+        Ticket = self._reset_mail_context(self.env["terasoft.ticket"])  # MailCase silences tracking
+        with self.mock_mail_gateway():
+            ticket = Ticket.create({"name": "Cedolino errato", "partner_id": partner.id,
+                                    "category_id": self.cat_paghe.id, "ticket_type": "defect", "user_id": False,
+                                    **vals})
+            self.flush_tracking()
+        return ticket
+
+    def _mails_to(self, partner):
+        return self._new_mails.filtered(lambda mail: partner in mail.recipient_ids)
+
+    def _assert_update_mail(self, ticket, partner, text):
+        mail = self._mails_to(partner)
+        self.assertEqual(len(mail), 1, f"one email to {partner.name}")
+        self.assertIn(ticket.number, mail.subject)
+        self.assertIn(ticket.name, mail.body_html)
+        self.assertIn(text, mail.body_html)
+        self.assertIn(f"/my/tickets/{ticket.id}?access_token={ticket.access_token}", mail.body_html)
+        return mail
+
+    def test_acknowledgement_on_creation(self):
+        ticket = self._new_ticket(self.english)
+        mail = self._mails_to(self.english)
+        self.assertEqual(len(mail), 1)
+        self.assertIn(ticket.number, mail.subject)
+        self.assertIn("within 8 working hours", mail.body_html)
+        self.assertIn(f"access_token={ticket.access_token}", mail.body_html)
+        self.assertIn(self.english, ticket.message_partner_ids)  # the contact follows its ticket
+
+    def test_each_staff_move_emails_contact_and_followers(self):
+        ticket = self._new_ticket(self.english)
+        ticket.message_subscribe(partner_ids=self.colleague.ids)
+        steps = [
+            (lambda: ticket.action_take_in_charge(), "Waiting for Support"),
+            (lambda: ticket.action_ask_customer(message="<p>Which version do you use?</p>"), "Which version"),
+            (lambda: ticket._apply_move("customer_reply"), None),  # the customer's own move: no email to them
+            (lambda: ticket.action_start_progress(message="<p>We reproduced it</p>"), "We reproduced it"),
+            (lambda: ticket.action_escalate_development(message="<p>Development is on it</p>"), "Development"),
+            (lambda: ticket.action_resolve(solution="<p>Fixed in 06.07.03</p>"), "Fixed in 06.07.03"),
+        ]
+        for step, text in steps:
+            with self.subTest(text=text), self.mock_mail_gateway():
+                step()
+                if text is None:
+                    self.assertFalse(self._mails_to(self.english))
+                    continue
+                self._assert_update_mail(ticket, self.english, text)
+                self._assert_update_mail(ticket, self.colleague, text)
+        # the messages are public: the customer reads them in the portal too
+        self.assertIn("Which version", "".join(ticket.website_message_ids.mapped("body")))
+
+    def test_email_in_the_contact_language(self):
+        ticket = self._new_ticket(self.contact)
+        with self.mock_mail_gateway():
+            ticket.action_take_in_charge()
+        mail = self._mails_to(self.contact)
+        self.assertIn("Nuovo stato", mail.body_html)
+        self.assertIn("Attesa supporto", mail.body_html)
+        english = self._new_ticket(self.english)
+        with self.mock_mail_gateway():
+            english.action_take_in_charge()
+        self.assertIn("New status", self._mails_to(self.english).body_html)
+
+    def test_public_reply_of_staff_reaches_the_customer(self):
+        ticket = self._new_ticket(self.english)
+        with self.mock_mail_gateway():
+            ticket.with_user(self.support).message_post(
+                body="We are looking at it", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.assertEqual(len(self._mails_to(self.english)), 1)
+
+    def test_internal_note_never_reaches_customers(self):
+        ticket = self._new_ticket(self.english)
+        ticket.message_subscribe(partner_ids=self.colleague.ids)
+        with self.mock_mail_gateway():
+            ticket.with_user(self.support).message_post(
+                body="Internal: check the F24 module", message_type="comment", subtype_xmlid="mail.mt_note")
+        self.assertFalse(self._mails_to(self.english))
+        self.assertFalse(self._mails_to(self.colleague))
+
+    def test_company_blocking_automatic_emails_gets_none(self):
+        self.alfa.block_auto_emails = True
+        ticket = self._new_ticket(self.english)
+        self.assertFalse(self._mails_to(self.english))  # no acknowledgement
+        with self.mock_mail_gateway():
+            ticket.action_take_in_charge()
+            ticket.action_ask_customer(message="<p>Which version?</p>")
+        self.assertFalse(self._mails_to(self.english))
+        self.assertIn("Which version", "".join(ticket.website_message_ids.mapped("body")))  # portal still shows it
+
+    # ------------------------------------------------------------------ email channel
+
+    def test_incoming_email_creates_a_ticket_for_the_known_contact(self):
+        with self.mock_mail_gateway():
+            ticket = self.format_and_process(
+                MAIL_TEMPLATE, self.english.email_formatted, f"assistenza@{self.alias_domain}",
+                subject="Payroll export fails", target_model="terasoft.ticket")
+        self.assertRecordValues(ticket, [{
+            "partner_id": self.english.id, "channel": "email", "needs_review": False, "state": "new",
+            "category_id": self.env.ref("terasoft_portal.ticket_category_to_classify").id,
+        }])
+        self.assertIn("export stops", ticket.message_ids[-1].body + (ticket.description or ""))
+
+    def test_incoming_email_from_unknown_sender_is_flagged_for_review(self):
+        with self.mock_mail_gateway():
+            ticket = self.format_and_process(
+                MAIL_TEMPLATE, "Stranger <stranger@unknown.example.com>", f"assistenza@{self.alias_domain}",
+                subject="Please help", target_model="terasoft.ticket")
+        self.assertRecordValues(ticket, [{"partner_id": False, "needs_review": True, "channel": "email"}])
+        self.assertIn("stranger@unknown.example.com", ticket.email_from)
+        self.assertIn(ticket, self.Ticket.search([("needs_review", "=", True)]))
+
+    def _reply_to_last_update(self, ticket):
+        """The contact answers the last email it received about ``ticket``."""
+        mail = self._new_mails.filtered(lambda m: m.res_id == ticket.id and self.english in m.recipient_ids)[-1:]
+        self._gateway_mail_reply(MAIL_TEMPLATE, mail=mail, force_email_from=self.english.email_formatted,
+                                 target_model="terasoft.ticket")
+
+    def test_reply_to_question_moves_to_waiting_support(self):
+        ticket = self._new_ticket(self.english)
+        ticket.action_take_in_charge()
+        with self.mock_mail_gateway():
+            ticket.action_ask_customer(message="<p>Which version?</p>")
+            self._reply_to_last_update(ticket)
+        self.assertEqual(ticket.state, "waiting_support")
+        self.assertTrue(ticket.date_last_customer_message)
+        self.assertEqual(ticket.message_ids[0].author_id, self.english)
+
+    def test_reply_to_solution_reopens_to_waiting_support(self):
+        ticket = self._new_ticket(self.english, ticket_type="clarification")
+        ticket.action_take_in_charge()
+        with self.mock_mail_gateway():
+            ticket.action_resolve(solution="<p>Use menu X</p>")
+            self._reply_to_last_update(ticket)
+        self.assertEqual(ticket.state, "waiting_support")
