@@ -18,7 +18,10 @@
         "views/res_partner_views.xml",
         "views/terasoft_ticket_state_log_views.xml",
         "wizards/terasoft_ticket_move_views.xml",
+        "views/terasoft_attachment_download_log_views.xml",
+        "views/terasoft_ticket_templates.xml",
         "views/terasoft_portal_menus.xml",
+        "views/res_config_settings_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
@@ -27,7 +30,14 @@
         "demo/terasoft_product_demo.xml",
         "demo/terasoft_ticket_demo.xml",
     ],
-    "assets": {},
+    "assets": {
+        "web.assets_frontend": [
+            "terasoft_portal/static/src/interactions/**/*",
+        ],
+        "web.assets_tests": [
+            "terasoft_portal/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }
