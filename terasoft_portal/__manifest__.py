@@ -12,6 +12,7 @@
         "security/ir.model.access.csv",
         "security/terasoft_portal_security.xml",
         "data/ir_sequence_data.xml",
+        "data/res_lang_data.xml",
         "views/terasoft_ticket_views.xml",
         "views/terasoft_ticket_category_views.xml",
         "views/terasoft_product_views.xml",

@@ -246,9 +246,12 @@ class TicketPortal(CustomerPortal):
         """The sudo'ed ticket if the user may see it (record rules, or a valid access token);
         NotFound otherwise: never tell whether someone else's ticket exists."""
         try:
-            return self._document_check_access("terasoft.ticket", ticket_id, access_token)
+            ticket_sudo = self._document_check_access("terasoft.ticket", ticket_id, access_token)
         except (AccessError, MissingError):
             raise NotFound()
+        # _document_check_access answers as the superuser (env.user = root): keep the real user
+        # as env.user, so that comments, answers and download logs are the customer's.
+        return ticket_sudo.with_user(request.env.user).sudo()
 
     def _prepare_ticket_page_values(self, ticket_sudo, access_token=None, **kwargs):
         values = {
@@ -337,7 +340,7 @@ class TicketPortal(CustomerPortal):
         """Italiano / English, from the login page or the portal: the choice becomes the
         logged-in user's language; on the login page it holds for the session and is given
         to the user at login."""
-        if lang not in PORTAL_LANGS or not request.env["res.lang"]._get_data(code=lang).active:
+        if lang not in PORTAL_LANGS or lang not in request.env["res.lang"]._get_frontend():
             raise NotFound()
         if not redirect.startswith("/") or redirect.startswith("//"):
             redirect = "/my"
