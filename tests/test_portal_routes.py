@@ -607,3 +607,8 @@ class TestPortalLanguage(PortalCase):
         self._post("/web/login", {"login": self.giulia.login, "password": DEMO_PASSWORD})
         self.giulia.invalidate_recordset(["lang"])
         self.assertEqual(self.giulia.lang, "en_US")
+
+    def test_login_sets_the_users_language_for_the_portal(self):
+        self.url_open("/web/login")  # a public session, like a browser's
+        response = self._post("/web/login", {"login": self.giulia.login, "password": DEMO_PASSWORD})
+        self.assertIn("frontend_lang=it_IT", response.headers.get("Set-Cookie", ""))
