@@ -3,7 +3,7 @@
 PORT ?= 8069
 export PORT
 
-.PHONY: run test stop venv shell
+.PHONY: run test stop venv shell bench
 
 run:  ## set up everything and serve the demo on http://127.0.0.1:$(PORT)
 	@bash scripts/setup.sh run
@@ -19,3 +19,6 @@ venv:
 
 shell:  ## an Odoo shell on the demo database
 	@bash scripts/setup.sh odoo shell -d terasoft_demo --no-http
+
+bench:  ## benchmarks against OCA helpdesk_mgmt; writes bench/RESULTS.md (BENCH_SIZES=1000,10000,100000)
+	@bash scripts/setup.sh bench

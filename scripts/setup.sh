@@ -122,14 +122,14 @@ pg_stop() {
 }
 
 # ---------------------------------------------------------------- Odoo config
-write_config() {  # $1 = config path, $2 = http port
+write_config() {  # $1 = config path, $2 = http port, $3 = extra addons paths (optional)
     local src; src="$(odoo_src)"
     # shellcheck disable=SC2046
     local db_host db_port db_user db_password
     eval "$(tr ' ' '\n' < "$STATE/pg.env")"
     cat > "$1" <<CONF
 [options]
-addons_path = $src/addons,$src/odoo/addons,$ROOT
+addons_path = $src/addons,$src/odoo/addons,$ROOT${3:+,$3}
 data_dir = $STATE/filestore
 db_host = $db_host
 db_port = $db_port
@@ -239,6 +239,29 @@ PYEOF
     rm -rf "$STATE/filestore/filestore/$1"
 }
 
+# OCA helpdesk_mgmt 19.0, the peer of the benchmarks: PyPI wheel, unpacked in the cache
+# (its `odoo==19.0.*` dependency cannot be resolved from PyPI, so it is not pip-installed).
+peer_addons() {
+    local dir="$CACHE/peer/helpdesk_mgmt"
+    if [ ! -f "$dir/odoo/addons/helpdesk_mgmt/__manifest__.py" ]; then
+        log "Downloading OCA helpdesk_mgmt 19.0 (the benchmark peer) from PyPI..."
+        mkdir -p "$CACHE/peer"
+        "$VENV/bin/pip" download -q --no-deps -d "$CACHE/peer" "odoo-addon-helpdesk-mgmt==19.0.*" \
+            || die "could not download odoo-addon-helpdesk-mgmt from PyPI."
+        rm -rf "$dir" && mkdir -p "$dir"
+        "$VENV/bin/python" -m zipfile -e "$(ls -t "$CACHE"/peer/odoo_addon_helpdesk_mgmt-19.0*.whl | head -1)" "$dir"
+    fi
+    echo "$dir/odoo/addons"
+}
+
+cmd_bench() {
+    venv; pg_start
+    local peer; peer="$(peer_addons)"
+    write_config "$STATE/odoo-bench.conf" "${BENCH_PORT:-8269}" "$peer"
+    sed -i 's/^log_level = .*/log_level = warn/' "$STATE/odoo-bench.conf"
+    "$VENV/bin/python" "$ROOT/bench/bench.py" --config "$STATE/odoo-bench.conf" --odoo-src "$(odoo_src)" "$@"
+}
+
 cmd_stop() {
     if [ -f "$STATE/odoo.pid" ]; then
         kill "$(cat "$STATE/odoo.pid")" 2>/dev/null && log "Odoo server stopped." || true
@@ -250,9 +273,10 @@ cmd_stop() {
 case "${1:-}" in
     run) shift; cmd_run "$@" ;;
     test) shift; cmd_test "$@" ;;
+    bench) shift; cmd_bench "$@" ;;
     stop) cmd_stop ;;
     venv) venv ;;
     pg) pg_start ;;
-    odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in shell|db|i18n|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
+    odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in i18n|db) sub=("$1" "$2"); shift 2;; shell|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
     *) die "usage: scripts/setup.sh run|test|stop|venv|pg|odoo ..." ;;
 esac

@@ -1,2 +1,6 @@
 from . import home
 from . import portal
+from . import faq
+from . import documents
+from . import contacts
+from . import access

@@ -6,3 +6,11 @@ from . import terasoft_attachment_download_log
 from . import res_partner
 from . import terasoft_ticket_state_log
 from . import res_config_settings
+from . import res_partner_portal_access
+from . import res_users
+from . import ir_http
+from . import terasoft_ticket_support_period
+from . import terasoft_faq_category
+from . import terasoft_faq
+from . import terasoft_document
+from . import terasoft_access_request

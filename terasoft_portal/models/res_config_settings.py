@@ -6,6 +6,24 @@ from .terasoft_ticket_portal import DEFAULT_MAX_SIZE_MB, DEFAULT_REFUSED_EXT, PA
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
+    terasoft_ip_allowlist_enforced = fields.Boolean(
+        "Enforce IP Allow-list for Portal Users",
+        config_parameter="terasoft_portal.ip_allowlist_enforced",
+        help="Portal users whose contact (or company) has an IP allow-list can log in and use the "
+             "portal only from those addresses. Internal users are never restricted.",
+    )
+    terasoft_change_request_user_id = fields.Many2one(
+        "res.users", "Change Requests Handled By",
+        config_parameter="terasoft_portal.change_request_user_id",
+        domain=[("share", "=", False)],
+        help="Receives the customers' \"Report a change\" requests when their company has no "
+             "salesperson (Assigned to).",
+    )
+    terasoft_access_request_rate_limit = fields.Integer(
+        "Access Requests per Address and Hour",
+        config_parameter="terasoft_portal.access_request_rate_limit", default=3,
+        help="Further access requests from the same IP address within an hour are refused.",
+    )
     terasoft_attachment_max_size = fields.Integer(
         "Maximum Attachment Size (MB)", config_parameter=PARAM_MAX_SIZE, default=DEFAULT_MAX_SIZE_MB,
         help="Largest file a customer may attach to a ticket in the portal.",

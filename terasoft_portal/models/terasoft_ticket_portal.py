@@ -85,6 +85,9 @@ class TerasoftTicket(models.Model):
         """
         errors = {}
         vals = {}
+        period_error = self.env.user.partner_id._portal_support_period_error()
+        if period_error:
+            errors["support_period"] = period_error
         name = (form.get("name") or "").strip()
         if not name:
             errors["name"] = self.env._("Please give the ticket a title.")

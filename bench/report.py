@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Turn bench/out/results.json into bench/RESULTS.md (tables with ours/peer ratios)."""
+import json
+import sys
+
+PAGES = ["home /my", "list p1", "list p5", "list search", "list state filter", "ticket 20 msgs", "create ticket"]
+# targets of the benchmark issue: ours/peer median ratio at most...
+TARGETS = {"list p1": 0.25, "list p5": 0.25, "list search": 0.2, "home /my": 0.3, "ticket 20 msgs": 0.7,
+           "create ticket": 1.0, "list state filter": 0.25}
+
+
+def fmt(value, digits=1):
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def ratio(ours, peer):
+    return ours / peer if ours and peer else None
+
+
+def main(src, dst):
+    data = json.load(open(src))
+    floor = data["floor"]["bare"]["pages"]
+    lines = ["# Benchmarks: terasoft_portal vs OCA helpdesk_mgmt 19.0", "",
+             f"Machine: {data['machine']['cpus']} cores, Python {data['machine']['python']}, "
+             f"{data['machine']['platform']}; run {data['machine']['date']}.", "",
+             "Command: `make bench` (= `bash scripts/setup.sh bench`; sizes with `BENCH_SIZES=1000,10000,100000`).",
+             "Each figure: 50 sequential requests after 5 warm-up requests, logged in as the benchmark portal user "
+             "(one of 11 customer companies, so it sees ~1/11 of the tickets), Odoo `--workers=2` unless said. "
+             "Queries: the SQL query count Odoo logs for the request (median). Absolute times on these machines "
+             "are noisy; the ratio ours/peer, measured in the same run, is what counts.", "",
+             f"Floor (Odoo without any ticket module, same machine): bare `/my` median "
+             f"{fmt(floor['home /my']['median_ms'])} ms ({fmt(floor['home /my']['queries'], 0)} queries), "
+             f"`/web/login` {fmt(floor['login page']['median_ms'])} ms.", ""]
+    for size, entry in data["sizes"].items():
+        ours, peer = entry["ours"], entry["peer"]
+        lines += [f"## {int(size):,} tickets", "",
+                  "| page | ours median / p95 (ms) | peer median / p95 (ms) | ours/peer | target | ours queries | peer queries |",
+                  "|---|---|---|---|---|---|---|"]
+        for page in PAGES:
+            o, p = ours["pages"].get(page), peer["pages"].get(page)
+            if not o or not p:
+                continue
+            r = ratio(o["median_ms"], p["median_ms"])
+            target = TARGETS.get(page)
+            mark = "" if r is None or target is None else (" ✅" if r <= target else " ❌")
+            lines.append(f"| {page} | {fmt(o['median_ms'])} / {fmt(o['p95_ms'])} | {fmt(p['median_ms'])} / "
+                         f"{fmt(p['p95_ms'])} | {fmt(r, 2)}{mark} | ≤ {target} | {fmt(o['queries'], 0)} | "
+                         f"{fmt(p['queries'], 0)} |")
+        lines += ["", "Concurrent clients on the list page (20 s each):", "",
+                  "| clients | ours req/s | ours p50 / p95 / p99 (ms) | ours errors | peer req/s | "
+                  "peer p50 / p95 / p99 (ms) | peer errors | ours/peer req/s |", "|---|---|---|---|---|---|---|---|"]
+        for oc, pc in zip(ours["concurrent"], peer["concurrent"]):
+            lines.append(f"| {oc['clients']} | {fmt(oc['rps'])} | {fmt(oc['p50_ms'])} / {fmt(oc['p95_ms'])} / "
+                         f"{fmt(oc['p99_ms'])} | {oc['errors']} | {fmt(pc['rps'])} | {fmt(pc['p50_ms'])} / "
+                         f"{fmt(pc['p95_ms'])} / {fmt(pc['p99_ms'])} | {pc['errors']} | {fmt(ratio(oc['rps'], pc['rps']), 2)} |")
+        lines += ["", "Main list query, `EXPLAIN ANALYZE` (the floor of the list page):", "",
+                  "| query | ours (ms, plan) | peer (ms, plan) |", "|---|---|---|"]
+        for q in ("list", "count"):
+            o, p = ours["explain"][q], peer["explain"][q]
+            lines.append(f"| {q} | {fmt(o['ms'], 3)} ({o['node']}) | {fmt(p['ms'], 3)} ({p['node']}) |")
+        for key in ("ours_w0", "peer_w0"):
+            if key in entry:
+                lines += ["", f"`--workers=0` ({key[:4]}): " + ", ".join(
+                    f"{page} {fmt(v['median_ms'])} ms" for page, v in entry[key]["pages"].items())]
+        if "crons" in entry:
+            lines += ["", "Crons on this database (in one transaction, rolled back):", "",
+                      "| cron | tickets | time (s) | queries | peak memory (MB) |", "|---|---|---|---|---|"]
+            for name, c in entry["crons"].items():
+                if isinstance(c, dict) and "seconds" in c:
+                    lines.append(f"| {name} | {c.get('tickets', '–')} | {fmt(c['seconds'], 2)} | {c['queries']} | "
+                                 f"{fmt(c['peak_mb'])} |")
+        lines.append("")
+    open(dst, "w").write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])

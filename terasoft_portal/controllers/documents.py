@@ -1,0 +1,56 @@
+from werkzeug.exceptions import NotFound
+
+from odoo import http
+from odoo.fields import Domain
+from odoo.http import request
+from odoo.tools.misc import human_size
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+
+from ..models.terasoft_document import DOCUMENT_CATEGORIES
+
+
+class DocumentPortal(CustomerPortal):
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "document_count" in counters:
+            Document = request.env["terasoft.document"]
+            values["document_count"] = (
+                Document.search_count(Document._portal_domain(request.env.user.partner_id))
+                if Document.has_access("read") else 0
+            )
+        return values
+
+    @http.route("/my/documents", type="http", auth="user", website=True)
+    def portal_my_documents(self, search=None, category=None, **kw):
+        Document = request.env["terasoft.document"]
+        domain = Document._portal_domain(request.env.user.partner_id)
+        if category in dict(DOCUMENT_CATEGORIES):
+            domain &= Domain("category", "=", category)
+        if search and search.strip():
+            domain &= (Domain("name", "ilike", search) | Domain("description", "ilike", search)
+                       | Domain("product_id.name", "ilike", search) | Domain("product_version", "ilike", search))
+        documents = Document.search(domain)
+        labels = dict(Document._fields["category"]._description_selection(request.env))
+        groups = [(key, labels[key], documents.filtered(lambda d, key=key: d.category == key))
+                  for key, _label in DOCUMENT_CATEGORIES]
+        values = self._prepare_portal_layout_values()
+        values.update(
+            page_name="documents", search=search or "", category=category, documents=documents,
+            groups=[group for group in groups if group[2]], categories=list(labels.items()),
+            human_size=human_size,
+        )
+        return request.render("terasoft_portal.portal_my_documents", values)
+
+    @http.route("/my/documents/<int:document_id>/download", type="http", auth="user")
+    def portal_my_document_download(self, document_id, **kw):
+        Document = request.env["terasoft.document"]
+        # Visibility is decided with the user's own rights (record rule + portal domain): a
+        # document of another company answers 404, as does an id that does not exist.
+        document = Document.search(
+            Domain("id", "=", document_id) & Document._portal_domain(request.env.user.partner_id))
+        if not document:
+            raise NotFound()
+        # sudo: the file field is staff-only so that it is downloadable only through this check.
+        return document.sudo()._portal_stream().get_response(as_attachment=True)
