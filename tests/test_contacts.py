@@ -93,6 +93,6 @@ class TestContactsPortal(TerasoftHttpCase):
 
     def test_public_user_is_sent_to_login(self):
         for url in ("/my/contacts", f"/my/contacts/{self.marco.id}", "/my/company"):
-            response = self.url_open(url, allow_redirects=False)
-            self.assertEqual(response.status_code, 303, url)
-            self.assertIn("/web/login", response.headers["Location"])
+            # followed: with English active, a public visitor may first get the /en/ prefix
+            response = self.url_open(url)
+            self.assertIn("/web/login", response.url, url)
