@@ -112,10 +112,11 @@ class TerasoftTicket(models.Model):
     _mail_post_access = "read"  # portal users comment through the portal on tickets they can read
 
     number = fields.Char(
-        "Ticket Nr", readonly=True, copy=False, index=True, default=lambda self: self.env._("New"),
+        # trigram: the portal searches numbers with ILIKE; the UNIQUE constraint gives the btree
+        "Ticket Nr", readonly=True, copy=False, index="trigram", default=lambda self: self.env._("New"),
     )
-    name = fields.Char("Title", required=True, tracking=True)
-    description = fields.Html(sanitize=True, sanitize_style=True)
+    name = fields.Char("Title", required=True, tracking=True, index="trigram")
+    description = fields.Html(sanitize=True, sanitize_style=True, index="trigram")
     ticket_type = fields.Selection(
         [("clarification", "Clarification"), ("defect", "Defect"), ("request", "Request")],
         "Type", required=True, default="clarification", tracking=True,
