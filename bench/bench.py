@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import shutil
+
 import psycopg2
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -128,6 +130,12 @@ def measure_db(args, addon, db, workers, concurrency=True, create=True):
                 res = measure.concurrent(server, session, "/my/tickets", clients, args.seconds)
                 result["concurrent"].append(res)
                 print(f"[bench] {db} w{workers} {clients} clients: {res}", flush=True)
+            if shutil.which("haproxy"):
+                with measure.HAProxy(port + 1, port, max(workers, 1), OUT / "haproxy.cfg") as proxy:
+                    for clients in (8, 32):
+                        res = measure.concurrent(proxy, session, "/my/tickets", clients, args.seconds)
+                        result.setdefault("concurrent_proxy", []).append(res)
+                        print(f"[bench] {db} w{workers} {clients} clients via HAProxy: {res}", flush=True)
     return result
 
 

@@ -145,3 +145,50 @@ def concurrent(server, session, path, clients, seconds=20):
     return {"clients": clients, "rps": len(latencies) / elapsed, "p50_ms": pct(latencies, 50),
             "p95_ms": pct(latencies, 95), "p99_ms": pct(latencies, 99), "errors": errors[0],
             "requests": len(latencies)}
+
+
+HAPROXY_CFG = """global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 120s
+    timeout server 120s
+    timeout queue 60s
+    # one request per Odoo connection: a prefork worker serves one connection at a time and
+    # would otherwise stay tied to an idle keep-alive client
+    option http-server-close
+frontend portal
+    bind 127.0.0.1:{port}
+    default_backend odoo
+backend odoo
+    # never more requests in Odoo than workers: the rest wait in HAProxy's queue, not in
+    # Odoo's listen backlog (8 x workers), where dropped SYNs cost seconds
+    server odoo 127.0.0.1:{odoo_port} maxconn {maxconn}
+"""
+
+
+class HAProxy:
+    """HAProxy on ``port`` in front of an Odoo server, as real deployments run Odoo."""
+
+    def __init__(self, port, odoo_port, maxconn, cfg_path):
+        self.cfg_path = Path(cfg_path)
+        self.cfg_path.write_text(HAPROXY_CFG.format(port=port, odoo_port=odoo_port, maxconn=maxconn))
+        self.base = f"http://127.0.0.1:{port}"
+        self.proc = None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(["haproxy", "-db", "-f", str(self.cfg_path)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                requests.get(self.base + "/web/login", timeout=5)
+                return self
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError("HAProxy did not start")
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(10)

@@ -53,6 +53,16 @@ def main(src, dst):
             lines.append(f"| {oc['clients']} | {fmt(oc['rps'])} | {fmt(oc['p50_ms'])} / {fmt(oc['p95_ms'])} / "
                          f"{fmt(oc['p99_ms'])} | {oc['errors']} | {fmt(pc['rps'])} | {fmt(pc['p50_ms'])} / "
                          f"{fmt(pc['p95_ms'])} / {fmt(pc['p99_ms'])} | {pc['errors']} | {fmt(ratio(oc['rps'], pc['rps']), 2)} |")
+        if ours.get("concurrent_proxy") and peer.get("concurrent_proxy"):
+            lines += ["", "The same through HAProxy in front of Odoo (`maxconn` = workers, `http-server-close`; "
+                      "see the note on concurrency below):", "",
+                      "| clients | ours req/s | ours p50 / p95 / p99 (ms) | ours errors | peer req/s | "
+                      "peer p50 / p95 / p99 (ms) | peer errors | ours/peer req/s |", "|---|---|---|---|---|---|---|---|"]
+            for oc, pc in zip(ours["concurrent_proxy"], peer["concurrent_proxy"]):
+                lines.append(f"| {oc['clients']} | {fmt(oc['rps'])} | {fmt(oc['p50_ms'])} / {fmt(oc['p95_ms'])} / "
+                             f"{fmt(oc['p99_ms'])} | {oc['errors']} | {fmt(pc['rps'])} | {fmt(pc['p50_ms'])} / "
+                             f"{fmt(pc['p95_ms'])} / {fmt(pc['p99_ms'])} | {pc['errors']} | "
+                             f"{fmt(ratio(oc['rps'], pc['rps']), 2)} |")
         lines += ["", "Main list query, `EXPLAIN ANALYZE` (the floor of the list page):", "",
                   "| query | ours (ms, plan) | peer (ms, plan) |", "|---|---|---|"]
         for q in ("list", "count"):

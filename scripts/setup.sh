@@ -256,6 +256,10 @@ peer_addons() {
 
 cmd_bench() {
     venv; pg_start
+    if ! command -v haproxy >/dev/null && [ "$(id -u)" = 0 ]; then
+        log "Installing HAProxy (the reverse proxy the concurrency benchmark puts in front of Odoo)..."
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null || true
+    fi
     local peer; peer="$(peer_addons)"
     write_config "$STATE/odoo-bench.conf" "${BENCH_PORT:-8269}" "$peer"
     sed -i 's/^log_level = .*/log_level = warn/' "$STATE/odoo-bench.conf"
@@ -270,13 +274,17 @@ cmd_stop() {
     pg_stop
 }
 
-case "${1:-}" in
-    run) shift; cmd_run "$@" ;;
-    test) shift; cmd_test "$@" ;;
-    bench) shift; cmd_bench "$@" ;;
-    stop) cmd_stop ;;
-    venv) venv ;;
-    pg) pg_start ;;
-    odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in i18n|db) sub=("$1" "$2"); shift 2;; shell|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
-    *) die "usage: scripts/setup.sh run|test|stop|venv|pg|odoo ..." ;;
-esac
+# Parsed whole before it runs: editing this file while a command runs cannot derail it.
+main() {
+    case "${1:-}" in
+        run) shift; cmd_run "$@" ;;
+        test) shift; cmd_test "$@" ;;
+        bench) shift; cmd_bench "$@" ;;
+        stop) cmd_stop ;;
+        venv) venv ;;
+        pg) pg_start ;;
+        odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in i18n|db) sub=("$1" "$2"); shift 2;; shell|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
+        *) die "usage: scripts/setup.sh run|test|stop|venv|pg|odoo ..." ;;
+    esac
+}
+main "$@"; exit $?
