@@ -70,7 +70,7 @@ def prepare(args, addon, size):
 def big_ticket(config, db, table):
     """The open ticket of the benchmark company with 20 messages (see seed.py)."""
     with db_connect(config, db) as cn, cn.cursor() as cr:
-        cr.execute(f"""SELECT res_id FROM mail_message WHERE model = %s GROUP BY res_id
+        cr.execute("""SELECT res_id FROM mail_message WHERE model = %s GROUP BY res_id
                        HAVING count(*) >= 20 ORDER BY res_id DESC LIMIT 1""",
                    ["terasoft.ticket" if table == "terasoft_ticket" else "helpdesk.ticket"])
         return cr.fetchone()[0]

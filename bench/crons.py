@@ -16,7 +16,6 @@ from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
-import bench  # noqa: F401 - db_connect
 from bench import db_connect
 
 

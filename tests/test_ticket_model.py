@@ -2,7 +2,7 @@ import threading
 
 from psycopg2 import IntegrityError
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
 from odoo.tests import Form
 from odoo.tools import mute_logger

@@ -15,4 +15,5 @@ from . import terasoft_faq
 from . import terasoft_document
 from . import terasoft_access_request
 from . import terasoft_ticket_mail
+from . import terasoft_ticket_cron
 from . import res_company
