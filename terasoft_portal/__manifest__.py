@@ -13,6 +13,7 @@
         "security/terasoft_portal_security.xml",
         "security/terasoft_portal_access_security.xml",
         "data/ir_sequence_data.xml",
+        "data/res_lang_data.xml",
         "data/ir_config_parameter_data.xml",
         "data/mail_template_data.xml",
         "data/resource_calendar_data.xml",
@@ -27,6 +28,8 @@
         "views/res_partner_views.xml",
         "views/terasoft_ticket_state_log_views.xml",
         "wizards/terasoft_ticket_move_views.xml",
+        "views/terasoft_attachment_download_log_views.xml",
+        "views/terasoft_ticket_templates.xml",
         "views/terasoft_faq_views.xml",
         "views/terasoft_document_views.xml",
         "views/terasoft_access_request_views.xml",
@@ -49,7 +52,14 @@
         "demo/terasoft_access_request_demo.xml",
         "demo/terasoft_ticket_workflow_demo.xml",
     ],
-    "assets": {},
+    "assets": {
+        "web.assets_frontend": [
+            "terasoft_portal/static/src/interactions/**/*",
+        ],
+        "web.assets_tests": [
+            "terasoft_portal/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

@@ -1,3 +1,5 @@
+from . import home
+from . import portal
 from . import faq
 from . import documents
 from . import contacts

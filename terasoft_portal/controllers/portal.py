@@ -1,0 +1,359 @@
+import csv
+import io
+
+import xlsxwriter
+from werkzeug.exceptions import NotFound
+
+from odoo import http
+from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.http import content_disposition, request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal, pager as portal_pager
+
+from ..models.terasoft_ticket import DONE_STATES, OPEN_STATES
+
+# The portal's languages; the choice also becomes the user's preference.
+PORTAL_LANGS = ("it_IT", "en_US")
+
+
+class TicketPortal(CustomerPortal):
+
+    _items_per_page = 20
+
+    # ------------------------------------------------------------------ home
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "ticket_count" in counters:
+            Ticket = request.env["terasoft.ticket"]
+            values["ticket_count"] = Ticket.search_count([("is_done", "=", False)]) \
+                if Ticket.has_access("read") else 0
+        return values
+
+    # ------------------------------------------------------------------ list: searchbar
+    def _ticket_get_searchbar_sortings(self):
+        _ = request.env._
+        return {
+            "newest": {"label": _("Newest"), "order": "id desc"},
+            "number": {"label": _("Ticket Nr"), "order": "number desc"},
+            "priority": {"label": _("Priority"), "order": "priority desc, id desc"},
+            "state": {"label": _("Status"), "order": "state, id desc"},
+        }
+
+    def _ticket_get_searchbar_filters(self):
+        """State filter: all, all open, and each state."""
+        _ = request.env._
+        filters = {
+            "all": {"label": _("All"), "domain": []},
+            "open": {"label": _("All open"), "domain": [("is_done", "=", False)]},
+        }
+        labels = dict(request.env["terasoft.ticket"]._fields["state"]._description_selection(request.env))
+        for state in OPEN_STATES + DONE_STATES + ("blocked",):
+            filters[state] = {"label": labels[state], "domain": [("state", "=", state)]}
+        return filters
+
+    def _ticket_get_searchbar_shows(self):
+        """"Mostra": all the tickets the user may see (Tutti) or only the user's own (Mio)."""
+        _ = request.env._
+        return {
+            "all": {"label": _("All"), "domain": []},
+            "mine": {"label": _("Mine"), "domain": [("partner_id", "=", request.env.user.partner_id.id)]},
+        }
+
+    def _ticket_get_searchbar_inputs(self):
+        _ = request.env._
+        return {
+            "all": {"input": "all", "label": _("Search in number and title")},
+            "number": {"input": "number", "label": _("Search in Ticket Nr")},
+            "name": {"input": "name", "label": _("Search in Title")},
+            "description": {"input": "description", "label": _("Search in Description")},
+            "category": {"input": "category", "label": _("Search in Category")},
+            "product": {"input": "product", "label": _("Search in Product")},
+            "contact": {"input": "contact", "label": _("Search in Contact")},
+        }
+
+    def _ticket_get_search_domain(self, search_in, search):
+        fields_by_input = {
+            "all": ["number", "name"],
+            "number": ["number"],
+            "name": ["name"],
+            "description": ["description"],
+            "category": ["category_id.complete_name"],
+            "product": ["product_id.name"],
+            "contact": ["partner_id.name"],
+        }
+        names = fields_by_input.get(search_in, fields_by_input["all"])
+        domain = ["|"] * (len(names) - 1)
+        return domain + [(name, "ilike", search) for name in names]
+
+    def _prepare_ticket_list_values(self, page=1, sortby=None, filterby=None, show=None,
+                                    search=None, search_in="all"):
+        """Everything the ticket list (and its export) needs; searches as the user, so the
+        record rules (and the contact's ticket scope) apply."""
+        sortings = self._ticket_get_searchbar_sortings()
+        filters = self._ticket_get_searchbar_filters()
+        shows = self._ticket_get_searchbar_shows()
+        inputs = self._ticket_get_searchbar_inputs()
+        sortby = sortby if sortby in sortings else "newest"
+        filterby = filterby if filterby in filters else "all"
+        show = show if show in shows else "all"
+        search_in = search_in if search_in in inputs else "all"
+        domain = filters[filterby]["domain"] + shows[show]["domain"]
+        if search:
+            domain += self._ticket_get_search_domain(search_in, search)
+        Ticket = request.env["terasoft.ticket"]
+        open_domain = domain + [("is_done", "=", False)]
+        closed_domain = domain + [("is_done", "=", True)]
+        open_count = Ticket.search_count(open_domain)
+        closed_count = Ticket.search_count(closed_domain)
+        # One pager for both tables: page N shows the N-th slice of each.
+        pager = portal_pager(
+            url="/my/tickets",
+            url_args={"sortby": sortby, "filterby": filterby, "show": show,
+                      "search_in": search_in, "search": search},
+            total=max(open_count, closed_count),
+            page=page,
+            step=self._items_per_page,
+        )
+        order = sortings[sortby]["order"]
+        open_tickets = Ticket.search(open_domain, order=order, limit=self._items_per_page,
+                                     offset=pager["offset"]) if open_count else Ticket
+        closed_tickets = Ticket.search(closed_domain, order=order, limit=self._items_per_page,
+                                       offset=pager["offset"]) if closed_count else Ticket
+        return {
+            **self._prepare_portal_layout_values(),
+            "page_name": "ticket",
+            "default_url": "/my/tickets",
+            "domain": domain,
+            "order": order,
+            # Read for display as superuser: the records were found as the user, and the
+            # names of colleagues and support staff are not readable by portal users.
+            "open_tickets": open_tickets.sudo(),
+            "closed_tickets": closed_tickets.sudo(),
+            "open_count": open_count,
+            "closed_count": closed_count,
+            "pager": pager,
+            "searchbar_sortings": sortings,
+            "searchbar_filters": filters,
+            "searchbar_shows": shows,
+            "searchbar_inputs": inputs,
+            "sortby": sortby,
+            "filterby": filterby,
+            "show": show,
+            "search_in": search_in,
+            "search": search,
+        }
+
+    @http.route(["/my/tickets", "/my/tickets/page/<int:page>"], type="http", auth="user", website=True)
+    def portal_my_tickets(self, page=1, sortby=None, filterby=None, show=None, search=None,
+                          search_in="all", **kw):
+        values = self._prepare_ticket_list_values(page, sortby, filterby, show, search, search_in)
+        request.session["my_tickets_history"] = (values["open_tickets"] | values["closed_tickets"]).ids[:100]
+        return request.render("terasoft_portal.portal_my_tickets", values)
+
+    # ------------------------------------------------------------------ list: export
+    def _ticket_export_rows(self, tickets):
+        _ = request.env._
+        header = [_("Ticket Nr"), _("Title"), _("Contact"), _("Status"), _("Priority"),
+                  _("Assigned to"), _("Category"), _("Product"), _("Created On"), _("Closed")]
+        Ticket = request.env["terasoft.ticket"]
+        states = dict(Ticket._fields["state"]._description_selection(request.env))
+        priorities = dict(Ticket._fields["priority"]._description_selection(request.env))
+        rows = [[
+            ticket.number, ticket.name, ticket.partner_id.name or "", states[ticket.state],
+            priorities[ticket.priority], ticket.user_id.name or "", ticket.category_id.complete_name or "",
+            ticket.product_id.name or "", ticket.create_date.strftime("%Y-%m-%d %H:%M"),
+            _("Yes") if ticket.is_done else _("No"),
+        ] for ticket in tickets]
+        return header, rows
+
+    @http.route("/my/tickets/export/<any(csv,xlsx):file_format>", type="http", auth="user",
+                website=True, readonly=True)
+    def portal_my_tickets_export(self, file_format, sortby=None, filterby=None, show=None,
+                                 search=None, search_in="all", **kw):
+        values = self._prepare_ticket_list_values(1, sortby, filterby, show, search, search_in)
+        tickets = request.env["terasoft.ticket"].search(values["domain"], order=values["order"]).sudo()
+        header, rows = self._ticket_export_rows(tickets)
+        if file_format == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(header)
+            writer.writerows(rows)
+            content = buffer.getvalue().encode("utf-8-sig")  # BOM: Excel opens accents right
+            mimetype = "text/csv; charset=utf-8"
+        else:
+            output = io.BytesIO()
+            workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+            sheet = workbook.add_worksheet(request.env._("Tickets"))
+            bold = workbook.add_format({"bold": True})
+            sheet.write_row(0, 0, header, bold)
+            for index, row in enumerate(rows, start=1):
+                sheet.write_row(index, 0, row)
+            workbook.close()
+            content = output.getvalue()
+            mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return request.make_response(content, headers=[
+            ("Content-Type", mimetype),
+            ("Content-Disposition", content_disposition(f"tickets.{file_format}")),
+        ])
+
+    # ------------------------------------------------------------------ new ticket
+    def _prepare_ticket_form_values(self, form=None, errors=None):
+        Ticket = request.env["terasoft.ticket"]
+        env = request.env
+        max_bytes, refused = Ticket._portal_attachment_rules()
+        return {
+            **self._prepare_portal_layout_values(),
+            "page_name": "ticket_new",
+            "form": form or {},
+            "errors": errors or {},
+            "categories": env["terasoft.ticket.category"].search([]),
+            "products": env["terasoft.product"].search([]),
+            "priorities": Ticket._fields["priority"]._description_selection(env)[::-1],
+            "importances": Ticket._fields["importance"]._description_selection(env)[::-1],
+            "ticket_types": Ticket._fields["ticket_type"]._description_selection(env),
+            "max_size_mb": max_bytes // (1024 * 1024),
+            "refused_extensions": ", ".join(sorted(refused)),
+        }
+
+    @staticmethod
+    def _uploaded_files(name):
+        """The files of the multiple file input ``name`` as ``(filename, bytes)``."""
+        return [(upload.filename, upload.read())
+                for upload in request.httprequest.files.getlist(name) if upload.filename]
+
+    @http.route("/my/tickets/new", type="http", auth="user", methods=["GET", "POST"], website=True)
+    def portal_ticket_new(self, **form):
+        if request.httprequest.method == "GET":
+            return request.render("terasoft_portal.portal_ticket_new", self._prepare_ticket_form_values())
+        form.pop("attachments", None)
+        form.pop("csrf_token", None)
+        ticket, errors = request.env["terasoft.ticket"]._portal_create_ticket(form, self._uploaded_files("attachments"))
+        if errors:
+            return request.render("terasoft_portal.portal_ticket_new",
+                                  self._prepare_ticket_form_values(form, errors))
+        return request.redirect(ticket.access_url)
+
+    @http.route("/my/tickets/faq_suggest", type="jsonrpc", auth="user", readonly=True)
+    def portal_ticket_faq_suggest(self, term="", **kw):
+        """Up to 5 FAQ entries matching the title being typed (none without the FAQ model)."""
+        term = (term or "").strip()
+        if len(term) < 3 or "terasoft.faq" not in request.env:
+            return []
+        return request.env["terasoft.faq"]._portal_search(term, limit=5)
+
+    # ------------------------------------------------------------------ ticket page
+    def _ticket_check_access(self, ticket_id, access_token=None):
+        """The sudo'ed ticket if the user may see it (record rules, or a valid access token);
+        NotFound otherwise: never tell whether someone else's ticket exists."""
+        try:
+            ticket_sudo = self._document_check_access("terasoft.ticket", ticket_id, access_token)
+        except (AccessError, MissingError):
+            raise NotFound()
+        # _document_check_access answers as the superuser (env.user = root): keep the real user
+        # as env.user, so that comments, answers and download logs are the customer's.
+        return ticket_sudo.with_user(request.env.user).sudo()
+
+    def _prepare_ticket_page_values(self, ticket_sudo, access_token=None, **kwargs):
+        values = {
+            "page_name": "ticket",
+            "ticket": ticket_sudo,
+            "messages": ticket_sudo._portal_public_messages(),
+            "attachments": ticket_sudo._portal_attachments(),
+            "format_dt": ticket_sudo._portal_format_datetime,
+            # Write actions are for logged-in users who may see the ticket through the record
+            # rules; an access token from an email only shows the page.
+            "can_act": not request.env.user._is_public()
+            and ticket_sudo.with_user(request.env.user).has_access("read"),
+            "comment_errors": kwargs.get("comment_errors") or [],
+            "comment_text": kwargs.get("comment_text") or "",
+            "plan_error": kwargs.get("plan_error"),
+            "close_error": kwargs.get("close_error"),
+        }
+        values = self._get_page_view_values(ticket_sudo, access_token, values, "my_tickets_history", False)
+        # Odoo's record pager adds access tokens to its links: build ours without tokens.
+        history = request.session.get("my_tickets_history", [])
+        values.pop("prev_record", None)
+        values.pop("next_record", None)
+        if ticket_sudo.id in history:
+            index = history.index(ticket_sudo.id)
+            if index > 0:
+                values["prev_record"] = f"/my/tickets/{history[index - 1]}"
+            if index < len(history) - 1:
+                values["next_record"] = f"/my/tickets/{history[index + 1]}"
+        return {**self._prepare_portal_layout_values(), **values}
+
+    @http.route("/my/tickets/<int:ticket_id>", type="http", auth="public", website=True)
+    def portal_my_ticket(self, ticket_id, access_token=None, **kw):
+        if request.env.user._is_public() and not access_token:
+            return request.redirect(f"/web/login?redirect=/my/tickets/{ticket_id}")
+        ticket_sudo = self._ticket_check_access(ticket_id, access_token)
+        return request.render("terasoft_portal.portal_my_ticket",
+                              self._prepare_ticket_page_values(ticket_sudo, access_token))
+
+    def _ticket_check_user_access(self, ticket_id):
+        """The sudo'ed ticket if the logged-in user may see it by the record rules, else 404.
+        Used by every route that changes something or serves a file: no access token there."""
+        return self._ticket_check_access(ticket_id)
+
+    @http.route("/my/tickets/<int:ticket_id>/comment", type="http", auth="user", methods=["POST"], website=True)
+    def portal_ticket_comment(self, ticket_id, comment="", **kw):
+        ticket_sudo = self._ticket_check_user_access(ticket_id)
+        _message, errors = ticket_sudo._portal_post_comment(comment, self._uploaded_files("attachments"))
+        if errors:
+            return request.render("terasoft_portal.portal_my_ticket", self._prepare_ticket_page_values(
+                ticket_sudo, comment_errors=errors, comment_text=comment))
+        return request.redirect(f"{ticket_sudo.access_url}#comments")
+
+    @http.route("/my/tickets/<int:ticket_id>/close", type="http", auth="user", methods=["POST"], website=True)
+    def portal_ticket_close(self, ticket_id, **kw):
+        ticket_sudo = self._ticket_check_user_access(ticket_id)
+        try:
+            ticket_sudo.action_customer_close()
+        except UserError as error:
+            return request.render("terasoft_portal.portal_my_ticket", self._prepare_ticket_page_values(
+                ticket_sudo, close_error=str(error)))
+        return request.redirect(ticket_sudo.access_url)
+
+    @http.route("/my/tickets/<int:ticket_id>/plan", type="http", auth="user", methods=["POST"], website=True)
+    def portal_ticket_answer_plan(self, ticket_id, answer=None, message="", **kw):
+        ticket_sudo = self._ticket_check_user_access(ticket_id)
+        try:
+            ticket_sudo.action_customer_answer_plan(answer == "accept", message=(message or "").strip() or None)
+        except UserError as error:
+            return request.render("terasoft_portal.portal_my_ticket", self._prepare_ticket_page_values(
+                ticket_sudo, plan_error=str(error)))
+        return request.redirect(f"{ticket_sudo.access_url}#comments")
+
+    @http.route("/my/tickets/<int:ticket_id>/attachments/<int:attachment_id>", type="http",
+                auth="user", methods=["GET"], website=True)
+    def portal_ticket_attachment(self, ticket_id, attachment_id, **kw):
+        ticket_sudo = self._ticket_check_user_access(ticket_id)
+        attachment_sudo = ticket_sudo._portal_download_attachment(attachment_id)
+        if not attachment_sudo:
+            raise NotFound()
+        stream = request.env["ir.binary"]._get_stream_from(attachment_sudo, "raw")
+        return stream.get_response(as_attachment=True)
+
+    # ------------------------------------------------------------------ language
+    @http.route("/my/language", type="http", auth="public", methods=["POST"], website=True)
+    def portal_set_language(self, lang=None, redirect="/my", **kw):
+        """Italiano / English, from the login page or the portal: the choice becomes the
+        logged-in user's language; on the login page it holds for the session and is given
+        to the user at login."""
+        if lang not in PORTAL_LANGS or lang not in request.env["res.lang"]._get_frontend():
+            raise NotFound()
+        if not redirect.startswith("/") or redirect.startswith("//"):
+            redirect = "/my"
+        if request.env.user._is_public():
+            request.session["terasoft_lang"] = lang
+        else:
+            request.env.user.sudo().lang = lang
+        request.session.context = dict(request.session.context, lang=lang)
+        # Frontend URLs carry the language prefix (/it/my): drop it, the cookie decides.
+        url_codes = [data.url_code for data in request.env["res.lang"]._get_frontend().values()]
+        parts = redirect.split("/", 2)
+        if len(parts) > 1 and parts[1] in url_codes:
+            redirect = "/" + (parts[2] if len(parts) > 2 else "")
+        response = request.redirect(redirect)
+        response.set_cookie("frontend_lang", lang)
+        return response

@@ -1,0 +1,222 @@
+"""Customer-portal side of terasoft.ticket: what the portal pages need from the model.
+
+Kept apart from terasoft_ticket.py (the workflow's home) so that the portal and the state
+machine evolve in separate files. Nothing here writes ``state``: customer actions go
+through the workflow's ``action_customer_*`` methods and ``message_post``.
+"""
+import os
+
+from odoo import api, fields, models
+from odoo.tools import format_datetime, plaintext2html
+
+# ir.config_parameter keys, also exposed in res.config.settings
+PARAM_MAX_SIZE = "terasoft_portal.attachment_max_size_mb"
+PARAM_REFUSED_EXT = "terasoft_portal.attachment_refused_extensions"
+DEFAULT_MAX_SIZE_MB = 25
+DEFAULT_REFUSED_EXT = "exe,bat,cmd,com,msi,scr,vbs,js,jar,ps1"
+
+TITLE_MAX_LENGTH = 200
+VERSION_MAX_LENGTH = 32
+
+
+class TerasoftTicket(models.Model):
+    _inherit = "terasoft.ticket"
+
+    download_log_ids = fields.One2many(
+        "terasoft.attachment.download.log", "ticket_id", "Attachment Downloads", readonly=True,
+    )
+
+    # ------------------------------------------------------------------ attachments: rules
+    @api.model
+    def _portal_attachment_rules(self):
+        """Return ``(max_bytes, refused_extensions)`` from the settings (sudo: portal callers)."""
+        params = self.env["ir.config_parameter"].sudo()
+        try:
+            max_mb = int(params.get_param(PARAM_MAX_SIZE, DEFAULT_MAX_SIZE_MB))
+        except ValueError:
+            max_mb = DEFAULT_MAX_SIZE_MB
+        refused = params.get_param(PARAM_REFUSED_EXT, DEFAULT_REFUSED_EXT) or ""
+        extensions = {ext.strip().lower().lstrip(".") for ext in refused.split(",") if ext.strip()}
+        return max_mb * 1024 * 1024, extensions
+
+    @api.model
+    def _portal_check_files(self, files):
+        """Validate uploaded files against the settings.
+
+        :param files: list of ``(filename, content_bytes)``
+        :return: a list of error messages (empty when every file is accepted)
+        """
+        max_bytes, refused = self._portal_attachment_rules()
+        errors = []
+        for filename, content in files:
+            extension = os.path.splitext(filename)[1].lower().lstrip(".")
+            if extension and extension in refused:
+                errors.append(self.env._("%(file)s: files of type .%(ext)s are not accepted.",
+                                         file=filename, ext=extension))
+            elif len(content) > max_bytes:
+                errors.append(self.env._("%(file)s is larger than the maximum of %(size)s MB.",
+                                         file=filename, size=max_bytes // (1024 * 1024)))
+            elif not content:
+                errors.append(self.env._("%(file)s is empty.", file=filename))
+        return errors
+
+    def _portal_attach_files(self, files):
+        """Create the attachments of ``files`` on this ticket (sudo) and return them."""
+        self.ensure_one()
+        return self.env["ir.attachment"].sudo().create([{
+            "name": filename,
+            "raw": content,
+            "res_model": self._name,
+            "res_id": self.id,
+        } for filename, content in files])
+
+    # ------------------------------------------------------------------ creation from the portal
+    @api.model
+    def _portal_create_ticket(self, form, files):
+        """Validate the portal's "New ticket" form and create the ticket.
+
+        Runs as the portal user: the ticket is created in sudo, for the current user's
+        contact, with ``channel='portal'``.
+
+        :param dict form: the raw form values (strings), keyed by field name
+        :param files: list of ``(filename, content_bytes)`` from the ``attachments`` input
+        :return: ``(ticket, errors)``; ``ticket`` is an empty recordset when ``errors``
+            (a dict ``{field_name: message}``) is not empty
+        """
+        errors = {}
+        vals = {}
+        period_error = self.env.user.partner_id._portal_support_period_error()
+        if period_error:
+            errors["support_period"] = period_error
+        name = (form.get("name") or "").strip()
+        if not name:
+            errors["name"] = self.env._("Please give the ticket a title.")
+        elif len(name) > TITLE_MAX_LENGTH:
+            errors["name"] = self.env._("The title is too long (at most %(max)s characters).",
+                                        max=TITLE_MAX_LENGTH)
+        vals["name"] = name
+        for field_name in ("priority", "importance", "ticket_type"):
+            value = form.get(field_name) or self._fields[field_name].default(self)
+            if value not in dict(self._fields[field_name]._description_selection(self.env)):
+                errors[field_name] = self.env._("Please choose a value from the list.")
+            vals[field_name] = value
+        category = self._portal_browse_active("terasoft.ticket.category", form.get("category_id"))
+        if not category:
+            errors["category_id"] = self.env._("Please choose a category.")
+        vals["category_id"] = category.id
+        if form.get("product_id"):
+            product = self._portal_browse_active("terasoft.product", form.get("product_id"))
+            if not product:
+                errors["product_id"] = self.env._("Please choose a product from the list.")
+            vals["product_id"] = product.id
+        version = (form.get("product_version") or "").strip()
+        if len(version) > VERSION_MAX_LENGTH:
+            errors["product_version"] = self.env._("The version is too long (at most %(max)s characters).",
+                                                   max=VERSION_MAX_LENGTH)
+        vals["product_version"] = version
+        description = (form.get("description") or "").strip()
+        file_errors = self._portal_check_files(files)
+        if file_errors:
+            errors["attachments"] = " ".join(file_errors)
+        if errors:
+            return self.browse(), errors
+        partner = self.env.user.partner_id
+        ticket = self.sudo().create({
+            **vals,
+            # The customer types plain text: escape it, keep its line breaks.
+            "description": plaintext2html(description) if description else False,
+            "partner_id": partner.id,
+            "channel": "portal",
+        })
+        if files:
+            ticket._portal_attach_files(files)
+        return ticket, {}
+
+    @api.model
+    def _portal_browse_active(self, model_name, value):
+        """The active record of ``model_name`` whose id is the string ``value``, or empty."""
+        try:
+            record_id = int(value or 0)
+        except (TypeError, ValueError):
+            return self.env[model_name]
+        record = self.env[model_name].sudo().browse(record_id).exists() if record_id > 0 else self.env[model_name]
+        return record.filtered("active")
+
+    # ------------------------------------------------------------------ page content
+    def _portal_public_messages(self):
+        """Public messages of the ticket (comments and emails, no internal note), oldest first.
+
+        Call on a sudo'ed ticket the user may see; returns sudo'ed ``mail.message``.
+        """
+        self.ensure_one()
+        return self.env["mail.message"].sudo().search([
+            ("model", "=", self._name),
+            ("res_id", "=", self.id),
+            ("message_type", "in", ("comment", "email", "email_outgoing")),
+            ("is_internal", "=", False),
+            ("subtype_id.internal", "=", False),
+        ], order="date asc, id asc")
+
+    def _portal_attachments(self):
+        """Attachments a customer may download: those of the ticket itself and of its public
+        messages, never those of internal notes. Call on a sudo'ed ticket; returns sudo'ed.
+        """
+        self.ensure_one()
+        attachments = self.env["ir.attachment"].sudo().search([
+            ("res_model", "=", self._name),
+            ("res_id", "=", self.id),
+            ("res_field", "=", False),
+        ], order="id asc")
+        internal = self.env["mail.message"].sudo().search([
+            ("model", "=", self._name),
+            ("res_id", "=", self.id),
+            ("attachment_ids", "!=", False),
+            "|", ("is_internal", "=", True), ("subtype_id.internal", "=", True),
+        ])
+        return attachments - internal.attachment_ids
+
+    def _portal_download_attachment(self, attachment_id):
+        """Return the sudo'ed attachment ``attachment_id`` if the customer may download it from
+        this (sudo'ed, access-checked) ticket, after logging the download; else an empty recordset.
+        """
+        self.ensure_one()
+        attachment = self._portal_attachments().filtered(lambda a: a.id == attachment_id)
+        if attachment:
+            self.env["terasoft.attachment.download.log"].sudo().create({
+                "user_id": self.env.user.id,
+                "attachment_id": attachment.id,
+                "attachment_name": attachment.name,
+                "ticket_id": self.id,
+            })
+        return attachment
+
+    def _portal_format_datetime(self, value):
+        """``value`` as customers read it, e.g. "lun 2 dicembre, 11:00" in Italian."""
+        tz = self.env.user.tz or self.env.context.get("tz") or "Europe/Rome"
+        return format_datetime(self.env, value, tz=tz, dt_format="EEE d MMMM, HH:mm")
+
+    # ------------------------------------------------------------------ customer comment
+    def _portal_post_comment(self, text, files):
+        """Post the customer's comment (plain text, escaped) with its files on this sudo'ed
+        ticket, as the current user's contact. The workflow reacts to customer comments.
+
+        :return: ``(message, errors)``; errors is a list of messages, nothing posted then
+        """
+        self.ensure_one()
+        text = (text or "").strip()
+        errors = self._portal_check_files(files)
+        if not text and not files:
+            errors.append(self.env._("Write a comment or attach a file."))
+        if errors:
+            return self.env["mail.message"], errors
+        attachments = self.env["ir.attachment"].sudo().create([{
+            "name": filename, "raw": content, "res_model": "mail.compose.message", "res_id": 0,
+        } for filename, content in files])
+        message = self.message_post(
+            body=plaintext2html(text) if text else "",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            author_id=self.env.user.partner_id.id,
+            attachment_ids=attachments.ids,
+        )
+        return message, []

@@ -1,0 +1,59 @@
+"""The portal's SQL query count must not grow with the number of tickets."""
+from .common import TerasoftHttpCase
+
+
+class TestPortalQueries(TerasoftHttpCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env["res.partner"].create({"name": "Misura S.r.l.", "is_company": True})
+        cls.user = cls._portal_user("query_user", cls.company)
+        cls.colleague = cls.env["res.partner"].create({"name": "Collega Misura", "parent_id": cls.company.id})
+
+    def _add_tickets(self, count):
+        """``count`` tickets, half open and half closed, from two contacts, with comments."""
+        tickets = self.Ticket.create([{
+            "name": f"Ticket {i}",
+            "partner_id": (self.user.partner_id if i % 2 else self.colleague).id,
+            "category_id": (self.cat_paghe if i % 3 else self.cat_presenze).id,
+            "product_id": self.product_paghe.id,
+            "state": "closed" if i % 2 else "waiting_support",
+        } for i in range(count)])
+        return tickets
+
+    def _count_queries(self, url):
+        self.url_open(url)  # warm the caches (templates, assets, session)
+        before = self.cr.sql_log_count
+        response = self.url_open(url)
+        self.assertEqual(response.status_code, 200)
+        count = self.cr.sql_log_count - before
+        self.assertGreater(count, 0, "the request's queries must be counted")
+        return count
+
+    def test_list_query_count_does_not_grow_with_tickets(self):
+        self._add_tickets(4)
+        self.authenticate("query_user", "query_user")
+        small = self._count_queries("/my/tickets")
+        self._add_tickets(60)
+        self.url_open("/my/tickets")
+        with self.assertQueryCount(small):
+            self.url_open("/my/tickets")
+
+    def test_detail_query_count_does_not_grow_with_messages(self):
+        ticket = self._add_tickets(1)
+        for attachment_name in ("a.zip", "b.zip"):
+            self.env["ir.attachment"].create({"name": attachment_name, "raw": b"x",
+                                             "res_model": "terasoft.ticket", "res_id": ticket.id})
+        ticket.message_post(body="uno", message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.authenticate("query_user", "query_user")
+        url = f"/my/tickets/{ticket.id}"
+        small = self._count_queries(url)
+        for i in range(20):
+            ticket.message_post(body=f"commento {i}", message_type="comment", subtype_xmlid="mail.mt_comment",
+                                author_id=(self.colleague if i % 2 else self.support.partner_id).id)
+            self.env["ir.attachment"].create({"name": f"f{i}.zip", "raw": b"x",
+                                             "res_model": "terasoft.ticket", "res_id": ticket.id})
+        self.url_open(url)
+        with self.assertQueryCount(small):
+            self.url_open(url)
