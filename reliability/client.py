@@ -4,6 +4,7 @@ import re
 import requests
 
 CSRF_RE = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
+LANG_REDIRECT_RE = re.compile(r"^(?:https?://[^/]+)?(/[a-z]{2}(?:_[A-Z]{2})?)(/[^?#]*)(\?.*)?$")
 CSRF_JS_RE = re.compile(r'csrf_token["\']?\s*:\s*["\']([^"\']+)')
 
 
@@ -25,8 +26,17 @@ class PortalClient:
         return path if path.startswith("http") else self.base_url + path
 
     def get(self, path, **kw):
+        """GET without following redirects, except the frontend's language-prefix redirect
+        (``/my/x`` -> ``/en/my/x`` once the session chose a language other than the default)."""
         kw.setdefault("allow_redirects", False)
-        return self.session.get(self.url(path), timeout=self.timeout, **kw)
+        response = self.session.get(self.url(path), timeout=self.timeout, **kw)
+        location = response.headers.get("Location", "")
+        match = LANG_REDIRECT_RE.match(location) if response.status_code in (301, 302, 303) else None
+        if match and match.group(2) == path.split("?")[0]:
+            kw.pop("params", None)
+            response = self.session.get(self.url(match.group(1) + match.group(2) + (match.group(3) or "")),
+                                        timeout=self.timeout, **kw)
+        return response
 
     def post(self, path, data=None, files=None, csrf=True, **kw):
         data = dict(data or {})

@@ -259,7 +259,7 @@ def _check(req, response):
     if status >= 500:
         return f"HTTP {status}"
     if req.cross and status != 404:
-        return f"cross-company answered {status}, expected 404"
+        return f"cross-company answered {status} {response.headers.get('Location', '')}, expected 404"
     if req.csrf != "valid" and req.method == "POST" and req.json is None and status in (302, 303) \
             and req.kind in ("new_ticket", "comment", "change_request"):
         return f"accepted with a {req.csrf} CSRF token"

@@ -236,7 +236,8 @@ class TicketPortal(CustomerPortal):
     @http.route("/my/tickets/faq_suggest", type="jsonrpc", auth="user", readonly=True)
     def portal_ticket_faq_suggest(self, term="", **kw):
         """Up to 5 FAQ entries matching the title being typed (none without the FAQ model)."""
-        term = (term or "").strip()
+        # JSON lets a client send any type: anything but a string finds nothing
+        term = term.strip() if isinstance(term, str) else ""
         if len(term) < 3 or "terasoft.faq" not in request.env:
             return []
         return request.env["terasoft.faq"]._portal_search(term, limit=5)

@@ -16,3 +16,4 @@ from . import terasoft_document
 from . import terasoft_access_request
 from . import terasoft_ticket_mail
 from . import res_company
+from . import mail_mail
