@@ -57,7 +57,7 @@ class Odoo:
 
     def install(self):
         log(f"installing terasoft_portal with demo data in {self.db}...")
-        self.odoo_bin("-d", self.db, "-i", "terasoft_portal", "--with-demo", "--stop-after-init", "--no-http",
+        self.odoo_bin("-d", self.db, "-i", "terasoft_portal", "--with-demo", "--load-language=it_IT", "--stop-after-init", "--no-http",
                       "--log-level=warn", stdout=subprocess.DEVNULL)
 
     def connect(self):
