@@ -348,6 +348,8 @@ def run_matrix(clients, env_scope, user_logins=None):
         user_b = env["res.users"].search([("login", "=", (user_logins or {}).get("b", "luca.verdi@example.com"))])
         targets = prepare_targets(env, user_a, user_b)
         rules = portal_rules(env)
+    # a new transaction: tracking messages of the new records are written at commit
+    with env_scope() as env:
         before = fingerprint(env, targets)
     results = run_routes(clients, env_scope, rules, targets)
     with env_scope() as env:
