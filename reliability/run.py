@@ -298,8 +298,14 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
             env.cr.execute("""SELECT mm.id, m.message_id FROM mail_mail mm JOIN mail_message m ON m.id = mm.mail_message_id
                                WHERE mm.state IN ('outgoing', 'exception')""")
             queued.update({mid: mail_id for mail_id, mid in env.cr.fetchall()})
-        with odoo.env() as env:
-            env["mail.mail"].process_email_queue()
+        for attempt in range(3):  # like the cron, retry when the server's requests update the same rows
+            try:
+                with odoo.env() as env:
+                    env["mail.mail"].process_email_queue()
+                break
+            except Exception as exc:
+                log(f"mail queue run ({label}) attempt {attempt + 1} failed: {type(exc).__name__}")
+                time.sleep(1)
         notes.append(f"queue run ({label})")
 
     def injector(deadline):
