@@ -18,7 +18,8 @@ def free_port():
 
 
 class SmtpSink:
-    """A minimal SMTP server on 127.0.0.1 that stores the Message-Id of every mail it accepts.
+    """A minimal SMTP server on 127.0.0.1 that counts every (Message-Id, recipient) it accepts
+    (Odoo sends one copy per recipient with the same Message-Id: that is not a duplicate).
 
     ``stop()`` closes the listening socket (connections are then refused: the server is
     unreachable); ``start()`` listens again on the same port.
@@ -26,7 +27,8 @@ class SmtpSink:
 
     def __init__(self, port=None):
         self.port = port or free_port()
-        self.message_ids = Counter()
+        self.message_ids = Counter()   # Message-Id -> 0: which mails were seen
+        self.deliveries = Counter()    # (Message-Id, recipient) -> copies received
         self.received = 0
         self._server = None
         self._lock = threading.Lock()
@@ -42,6 +44,7 @@ class SmtpSink:
 
             def handle(self):
                 self.reply("220 sink ESMTP")
+                rcpts = []
                 while True:
                     line = self.rfile.readline(65536)
                     if not line:
@@ -49,7 +52,12 @@ class SmtpSink:
                     verb = line.decode("latin-1").strip().split(" ")[0].upper()
                     if verb == "EHLO":
                         self.wfile.write(b"250-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
-                    elif verb in ("HELO", "MAIL", "RCPT", "RSET", "NOOP"):
+                    elif verb == "RCPT":
+                        rcpts.append(line.decode("latin-1").strip()[8:].strip().lower())
+                        self.reply("250 ok")
+                    elif verb in ("HELO", "MAIL", "RSET", "NOOP"):
+                        if verb in ("MAIL", "RSET"):
+                            rcpts = []
                         self.reply("250 ok")
                     elif verb == "DATA":
                         self.reply("354 go on")
@@ -63,7 +71,11 @@ class SmtpSink:
                         match = re.search(r"^Message-Id:\s*(\S+)", headers, re.I | re.M)
                         with sink._lock:
                             sink.received += 1
-                            sink.message_ids[match.group(1) if match else "<none>"] += 1
+                            mid = match.group(1) if match else "<none>"
+                            sink.message_ids[mid] += 0  # known Message-Id
+                            for rcpt in rcpts:
+                                sink.deliveries[(mid, rcpt)] += 1
+                        rcpts = []
                         self.reply("250 queued")
                     elif verb == "QUIT":
                         self.reply("221 bye")

@@ -334,7 +334,7 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
         sink.start()
 
     load.run(clients, during=injector)
-    received_before = sum(sink.message_ids.values())
+    received_before = sum(sink.deliveries.values())
     for _ in range(3):  # bounded: the queue holds a few hundred mails at most
         run_queue("SMTP back")
     with odoo.env() as env:
@@ -345,9 +345,9 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
     for name, seconds in recovery.items():
         if seconds is None or seconds > 10:
             failures.append(f"server did not serve within 10 s after {name} fault ({seconds})")
-    received = sink.message_ids
-    missing = [mid for mid in queued if mid and received.get(mid, 0) == 0]
-    twice = [mid for mid, n in received.items() if n > 1]
+    received = sink.deliveries
+    missing = [mid for mid in queued if mid and mid not in sink.message_ids]
+    twice = [key for key, n in received.items() if n > 1]
     if missing:
         failures.append(f"{len(missing)} queued emails never sent, e.g. {missing[:3]}")
     if twice:
