@@ -3,7 +3,7 @@
 PORT ?= 8069
 export PORT
 
-.PHONY: run test stop venv shell bench
+.PHONY: run test stop venv shell bench reliability
 
 run:  ## set up everything and serve the demo on http://127.0.0.1:$(PORT)
 	@bash scripts/setup.sh run
@@ -22,3 +22,6 @@ shell:  ## an Odoo shell on the demo database
 
 bench:  ## benchmarks against OCA helpdesk_mgmt; writes bench/RESULTS.md (BENCH_SIZES=1000,10000,100000)
 	@bash scripts/setup.sh bench
+
+reliability:  ## load, faults, hostile input, isolation matrix on a throwaway database; writes reliability/RESULTS.md
+	@bash scripts/setup.sh reliability $(RELIABILITY_ARGS)

@@ -266,6 +266,18 @@ cmd_bench() {
     "$VENV/bin/python" "$ROOT/bench/bench.py" --config "$STATE/odoo-bench.conf" --odoo-src "$(odoo_src)" "$@"
 }
 
+# Load, faults, hostile input and isolation matrix on a throwaway database (reliability/run.py).
+# PostgreSQL is restarted only when it is this clone's private cluster (PGHOST unset).
+cmd_reliability() {
+    venv; pg_start
+    write_config "$STATE/odoo-reliability.conf" "${RELIABILITY_PORT:-8369}"
+    sed -i 's/^log_level = .*/log_level = warn/' "$STATE/odoo-reliability.conf"
+    local extra=()
+    [ -n "${PGHOST:-}" ] && extra=(--no-pg-restart "PGHOST is set: the server may be shared, it is not restarted")
+    "$VENV/bin/python" "$ROOT/reliability/run.py" --config "$STATE/odoo-reliability.conf" \
+        --odoo-src "$(odoo_src)" "${extra[@]}" "$@"
+}
+
 cmd_stop() {
     if [ -f "$STATE/odoo.pid" ]; then
         kill "$(cat "$STATE/odoo.pid")" 2>/dev/null && log "Odoo server stopped." || true
@@ -280,11 +292,12 @@ main() {
         run) shift; cmd_run "$@" ;;
         test) shift; cmd_test "$@" ;;
         bench) shift; cmd_bench "$@" ;;
+        reliability) shift; cmd_reliability "$@" ;;
         stop) cmd_stop ;;
         venv) venv ;;
         pg) pg_start ;;
         odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in i18n|db) sub=("$1" "$2"); shift 2;; shell|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
-        *) die "usage: scripts/setup.sh run|test|stop|venv|pg|odoo ..." ;;
+        *) die "usage: scripts/setup.sh run|test|bench|reliability|stop|venv|pg|odoo ..." ;;
     esac
 }
 main "$@"; exit $?

@@ -28,7 +28,8 @@ class DocumentPortal(CustomerPortal):
         domain = Document._portal_domain(request.env.user.partner_id)
         if category in dict(DOCUMENT_CATEGORIES):
             domain &= Domain("category", "=", category)
-        if search and search.strip():
+        search = (search or "").replace("\x00", "")  # PostgreSQL refuses NUL in strings
+        if search.strip():
             domain &= (Domain("name", "ilike", search) | Domain("description", "ilike", search)
                        | Domain("product_id.name", "ilike", search) | Domain("product_version", "ilike", search))
         documents = Document.search(domain)

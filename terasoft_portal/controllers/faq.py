@@ -40,7 +40,8 @@ class FaqPortal(CustomerPortal):
             faq_counts=dict(Faq._read_group(domain if not category else [("is_published", "=", True)],
                                             ["category_id"], ["__count"])),
         )
-        if search and search.strip():
+        search = (search or "").replace("\x00", "")  # PostgreSQL refuses NUL in strings
+        if search.strip():
             results = Faq._fts_search(search, domain, limit=SEARCH_LIMIT)
             values.update(results=results, faqs=Faq.browse([faq.id for faq, _excerpt in results]), pager=False)
         else:

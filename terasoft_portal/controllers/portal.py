@@ -97,6 +97,8 @@ class TicketPortal(CustomerPortal):
         filterby = filterby if filterby in filters else "all"
         show = show if show in shows else "all"
         search_in = search_in if search_in in inputs else "all"
+        # PostgreSQL refuses NUL in strings (a 500): no one types it, drop it
+        search = search.replace("\x00", "") if isinstance(search, str) else None
         domain = filters[filterby]["domain"] + shows[show]["domain"]
         if search:
             domain += self._ticket_get_search_domain(search_in, search)
@@ -236,7 +238,8 @@ class TicketPortal(CustomerPortal):
     @http.route("/my/tickets/faq_suggest", type="jsonrpc", auth="user", readonly=True)
     def portal_ticket_faq_suggest(self, term="", **kw):
         """Up to 5 FAQ entries matching the title being typed (none without the FAQ model)."""
-        term = (term or "").strip()
+        # JSON lets a client send any type: anything but a string finds nothing
+        term = term.strip() if isinstance(term, str) else ""
         if len(term) < 3 or "terasoft.faq" not in request.env:
             return []
         return request.env["terasoft.faq"]._portal_search(term, limit=5)
@@ -245,6 +248,8 @@ class TicketPortal(CustomerPortal):
     def _ticket_check_access(self, ticket_id, access_token=None):
         """The sudo'ed ticket if the user may see it (record rules, or a valid access token);
         NotFound otherwise: never tell whether someone else's ticket exists."""
+        if access_token and not access_token.isascii():
+            raise NotFound()  # Odoo's token comparison raises TypeError (a 500) on non-ASCII text
         try:
             ticket_sudo = self._document_check_access("terasoft.ticket", ticket_id, access_token)
         except (AccessError, MissingError):

@@ -17,3 +17,4 @@ from . import terasoft_access_request
 from . import terasoft_ticket_mail
 from . import terasoft_ticket_cron
 from . import res_company
+from . import mail_mail

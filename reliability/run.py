@@ -1,0 +1,448 @@
+"""terasoft_portal reliability suite (``make reliability``).
+
+Creates a throwaway database, starts Odoo with ``--workers=2`` on a free local port, then:
+isolation matrix, hostile inputs, load, faults during load. Prints one line per part,
+writes reliability/RESULTS.md, exits non-zero if a part fails. Traffic goes to 127.0.0.1 only;
+every loop is bounded in count and time.
+"""
+import argparse
+import configparser
+import datetime
+import os
+import platform
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from reliability import faults, hostile, matrix  # noqa: E402
+from reliability.client import PortalClient  # noqa: E402
+
+PORTAL_USERS = ["giulia.bianchi@example.com", "luca.verdi@example.com", "marco.rossi@example.com",
+                "sara.conti@example.com", "franco.neri@example.com"]
+PASSWORD = "demo"
+ONE_MB = b"R" * (1024 * 1024)
+
+
+def log(msg):
+    print(f"[reliability {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- database and server
+class Odoo:
+    def __init__(self, args):
+        self.args = args
+        self.conf = configparser.ConfigParser()
+        self.conf.read(args.config)
+        self.options = self.conf["options"]
+        self.db = args.db or f"rel_run_{os.getpid()}"
+        self.port = faults.free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+        self.registry = None
+        self.logfile = Path(args.config).parent / f"reliability-{self.db}.log"
+
+    def odoo_bin(self, *extra, **kw):
+        cmd = [sys.executable, str(Path(self.args.odoo_src) / "odoo-bin"), "-c", self.args.config, *extra]
+        return subprocess.run(cmd, check=True, **kw)
+
+    def install(self):
+        log(f"installing terasoft_portal with demo data in {self.db}...")
+        self.odoo_bin("-d", self.db, "-i", "terasoft_portal", "--with-demo", "--load-language=it_IT", "--stop-after-init", "--no-http",
+                      "--log-level=warn", stdout=subprocess.DEVNULL)
+
+    def connect(self):
+        import odoo
+        from odoo.modules.registry import Registry
+        odoo.tools.config.parse_config(["-c", self.args.config, "--log-level=warn"])
+        self.registry = Registry(self.db)
+
+    @contextmanager
+    def env(self):
+        """A superuser env on a fresh cursor, committed on exit."""
+        from odoo import SUPERUSER_ID, api
+        with self.registry.cursor() as cr:
+            yield api.Environment(cr, SUPERUSER_ID, {})
+
+    def start(self):
+        log(f"starting Odoo --workers=2 on 127.0.0.1:{self.port} (log {self.logfile})")
+        cmd = [sys.executable, str(Path(self.args.odoo_src) / "odoo-bin"), "-c", self.args.config, "-d", self.db,
+               f"--db-filter=^{self.db}$", "--workers=2", "--max-cron-threads=0", f"--http-port={self.port}",
+               "--http-interface=127.0.0.1", "--limit-time-real=300", "--limit-time-cpu=120",
+               "--log-level=warn", f"--logfile={self.logfile}"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.wait_ready(90) is None:
+            raise RuntimeError("Odoo did not answer within 90 s")
+
+    def wait_ready(self, limit, path="/web/login", client=None):
+        """Seconds until ``path`` answers 200 (None after ``limit`` seconds)."""
+        import requests
+        start = time.monotonic()
+        while time.monotonic() - start < limit:
+            try:
+                response = (client.get(path) if client else requests.get(self.base + path, timeout=5))
+                if response.status_code == 200:
+                    return time.monotonic() - start
+            except Exception:
+                pass
+            time.sleep(0.1)
+        return None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def drop(self):
+        if self.registry:
+            from odoo.modules.registry import Registry
+            Registry.delete(self.db)
+        import odoo.sql_db
+        odoo.sql_db.close_all()
+        import psycopg2
+        kw = {"dbname": "postgres", "host": self.options["db_host"], "port": self.options["db_port"],
+              "user": self.options["db_user"]}
+        if self.options.get("db_password"):
+            kw["password"] = self.options["db_password"]
+        cn = psycopg2.connect(**kw)
+        cn.autocommit = True
+        cn.cursor().execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
+        cn.close()
+
+
+# ---------------------------------------------------------------- load
+class Load:
+    """``sessions`` portal sessions for ``duration`` seconds: list, detail, create (1 MB file), comment."""
+
+    def __init__(self, odoo, sessions, duration, tag):
+        self.odoo, self.sessions, self.duration, self.tag = odoo, sessions, duration, tag
+        self.statuses = Counter()
+        self.errors = []          # 5xx and exceptions
+        self.tickets = []         # acknowledged ticket markers
+        self.comments = []        # acknowledged comment markers
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.category = None
+
+    def worker(self, index, client, deadline):
+        rnd = random.Random(index)
+        own = []
+        count = 0
+        while time.monotonic() < deadline and count < 100_000:
+            count += 1
+            roll = rnd.random()
+            marker = f"{self.tag}-{index}-{count}-{uuid.uuid4().hex[:6]}"
+            try:
+                if roll < 0.35:
+                    kind, response = "list", client.get(f"/my/tickets?page={rnd.randint(1, 3)}")
+                elif roll < 0.55:
+                    kind, response = "detail", client.get(f"/my/tickets/{rnd.choice(own)}" if own else "/my")
+                elif roll < 0.70:
+                    kind = "create"
+                    response = client.post("/my/tickets/new", {
+                        "name": marker, "category_id": str(self.category), "description": "Load " + marker,
+                    }, files=[("attachments", (f"{marker}.bin", ONE_MB, "application/octet-stream"))])
+                    if response.status_code == 303:
+                        own.append(int(response.headers["Location"].rstrip("/").split("/")[-1].split("?")[0]))
+                        with self.lock:
+                            self.tickets.append(marker)
+                else:
+                    kind = "comment"
+                    target = rnd.choice(own) if own else None
+                    if target is None:
+                        continue
+                    response = client.post(f"/my/tickets/{target}/comment", {"comment": "Comment " + marker})
+                    if response.status_code == 303:
+                        with self.lock:
+                            self.comments.append(marker)
+                with self.lock:
+                    self.requests += 1
+                    self.statuses[response.status_code] += 1
+                    if response.status_code >= 500:
+                        self.errors.append(f"{kind} HTTP {response.status_code}")
+            except Exception as exc:
+                with self.lock:
+                    self.requests += 1
+                    self.statuses["exc"] += 1
+                    self.errors.append(f"{type(exc).__name__}")
+                time.sleep(0.2)
+
+    def run(self, clients, during=None):
+        deadline = time.monotonic() + self.duration
+        threads = [threading.Thread(target=self.worker, args=(i, clients[i], deadline), daemon=True)
+                   for i in range(self.sessions)]
+        for thread in threads:
+            thread.start()
+        if during:
+            during(deadline)
+        for thread in threads:
+            thread.join(self.duration + 120)
+
+    def verify(self, env):
+        """Acknowledged tickets, comments and 1 MB files: each in the database exactly once."""
+        cr = env.cr
+        problems = []
+        cr.execute("SELECT name, count(*) FROM terasoft_ticket WHERE name LIKE %s GROUP BY name", (self.tag + "-%",))
+        tickets = dict(cr.fetchall())
+        cr.execute("""SELECT substring(body from %s), count(*) FROM mail_message
+                       WHERE model='terasoft.ticket' AND message_type='comment' AND body LIKE %s GROUP BY 1""",
+                   (f"Comment ({self.tag}-[0-9]+-[0-9]+-[0-9a-f]+)", f"%Comment {self.tag}-%"))
+        comments = dict(cr.fetchall())
+        cr.execute("""SELECT name, count(*), min(file_size), min(store_fname) FROM ir_attachment
+                       WHERE name LIKE %s AND res_model='terasoft.ticket' GROUP BY name""", (self.tag + "-%",))
+        files = {name: (n, size, fname) for name, n, size, fname in cr.fetchall()}
+        filestore = Path(env["ir.attachment"]._filestore())
+        lost_files = 0
+        for marker in self.tickets:
+            if tickets.get(marker) != 1:
+                problems.append(f"ticket {marker}: {tickets.get(marker, 0)} in the database")
+            n, size, fname = files.get(f"{marker}.bin", (0, 0, None))
+            if n != 1 or size != len(ONE_MB) or not fname or not (filestore / fname).exists():
+                lost_files += 1
+                problems.append(f"attachment {marker}.bin: {n} records, {size} bytes")
+        for marker in self.comments:
+            if comments.get(marker) != 1:
+                problems.append(f"comment {marker}: {comments.get(marker, 0)} in the database")
+        duplicates = [m for m, n in list(tickets.items()) + list(comments.items()) if n > 1]
+        problems += [f"{m} stored twice" for m in duplicates]
+        found_tickets = sum(1 for m in self.tickets if tickets.get(m) == 1)
+        found_comments = sum(1 for m in self.comments if comments.get(m) == 1)
+        return found_tickets, found_comments, len(self.tickets) - lost_files, problems
+
+
+def login_clients(odoo, count):
+    clients = []
+    for i in range(count):
+        clients.append(PortalClient(odoo.base, timeout=60).login(PORTAL_USERS[i % len(PORTAL_USERS)], PASSWORD))
+        clients[-1].csrf()
+    return clients
+
+
+# ---------------------------------------------------------------- parts
+def part_isolation(odoo):
+    clients = {"a": PortalClient(odoo.base).login("giulia.bianchi@example.com", PASSWORD)}
+    results, notes, rules = matrix.run_matrix(clients, odoo.env)
+    failures = [f"{r.name}: {r.detail}" for r in results if not r.ok]
+    rpc = [r for r in results if r.name.startswith("rpc ")]
+    models = len({r.name.split(" ")[1].rsplit(".", 1)[0] for r in rpc})
+    line = (f"isolation: {rules} routes, {len(results) - len(rpc)} route probes, {len(rpc)} RPC probes on "
+            f"{models} models with B-only records, {len(results) - len(failures)}/{len(results)} refused")
+    return line, failures
+
+
+def part_hostile(odoo, count):
+    clients = {"a": PortalClient(odoo.base).login("giulia.bianchi@example.com", PASSWORD),
+               "b": PortalClient(odoo.base).login("luca.verdi@example.com", PASSWORD)}
+    with odoo.env() as env:
+        targets = hostile.prepare(env, "giulia.bianchi@example.com", "luca.verdi@example.com")
+    with odoo.env() as env:
+        before = hostile.b_fingerprint(env, targets)
+    requests_ = hostile.generate(targets, count=count)
+    start = time.monotonic()
+    stats = hostile.execute(clients, requests_, targets, threads=2)
+    with odoo.env() as env:
+        stats["failures"] += hostile.db_checks(env, targets, before, stats)
+        env["ir.config_parameter"].set_param("terasoft_portal.attachment_max_size_mb", "25")
+    fivexx = sum(n for s, n in stats["statuses"].items() if isinstance(s, int) and s >= 500)
+    kinds = len({r.kind for r in requests_})
+    line = (f"hostile: {stats['sent']:,} requests ({kinds} kinds, {time.monotonic() - start:.0f} s), {fivexx} 5xx, "
+            f"{stats['cross']} cross-company all 404: {'yes' if not any('cross' in f for f in stats['failures']) else 'NO'}, "
+            f"stored scripts: {sum('script stored' in f for f in stats['failures'])}, "
+            f"statuses {dict(sorted(stats['statuses'].items(), key=str))}")
+    return line, stats["failures"]
+
+
+def part_load(odoo, sessions, duration):
+    with odoo.env() as env:
+        category = env["terasoft.ticket.category"].search([], limit=1).id
+    clients = login_clients(odoo, sessions)
+    load = Load(odoo, sessions, duration, f"RL{uuid.uuid4().hex[:6]}")
+    load.category = category
+    load.run(clients)
+    with odoo.env() as env:
+        tickets, comments, files, problems = load.verify(env)
+    fivexx = sum(n for s, n in load.statuses.items() if isinstance(s, int) and s >= 500)
+    failures = problems + [f"{len(load.errors)} errors: {Counter(load.errors).most_common(5)}"] * bool(load.errors)
+    line = (f"load: {load.requests:,} requests in {duration} s by {sessions} sessions, {len(load.errors)} errors "
+            f"({fivexx} 5xx), {len(load.tickets):,} tickets created, {tickets:,} found, {files:,} 1 MB files found, "
+            f"{len(load.comments):,} comments, {comments:,} found")
+    return line, failures
+
+
+def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
+    failures, notes = [], []
+    with odoo.env() as env:
+        category = env["terasoft.ticket.category"].search([], limit=1).id
+    clients = login_clients(odoo, sessions)
+    probe = PortalClient(odoo.base, timeout=5).login("giulia.bianchi@example.com", PASSWORD)
+    load = Load(odoo, sessions, duration, f"RF{uuid.uuid4().hex[:6]}")
+    load.category = category
+    queued = {}  # message_id -> mail.mail id, every mail the queue had to send
+    recovery = {}
+
+    def run_queue(label):
+        with odoo.env() as env:
+            env.cr.execute("""SELECT mm.id, m.message_id FROM mail_mail mm JOIN mail_message m ON m.id = mm.mail_message_id
+                               WHERE mm.state IN ('outgoing', 'exception')""")
+            queued.update({mid: mail_id for mail_id, mid in env.cr.fetchall()})
+        for attempt in range(3):  # like the cron, retry when the server's requests update the same rows
+            try:
+                with odoo.env() as env:
+                    env["mail.mail"].process_email_queue()
+                break
+            except Exception as exc:
+                log(f"mail queue run ({label}) attempt {attempt + 1} failed: {type(exc).__name__}")
+                time.sleep(1)
+        notes.append(f"queue run ({label})")
+
+    def injector(deadline):
+        start = time.monotonic()
+
+        def at(second):
+            while time.monotonic() - start < second and time.monotonic() < deadline:
+                time.sleep(0.1)
+
+        at(3)
+        run_queue("SMTP up")
+        at(8)
+        pid = faults.kill_worker(odoo.proc.pid)
+        recovery["worker"] = odoo.wait_ready(30, "/my/tickets", probe) if pid else None
+        notes.append(f"killed worker {pid}")
+        at(18)
+        if pg_datadir:
+            took = faults.pg_restart(pg_datadir)
+            recovery["postgres"] = odoo.wait_ready(30, "/my/tickets", probe)
+            notes.append(f"PostgreSQL restarted in {took:.1f} s")
+        at(28)
+        sink.stop()
+        time.sleep(1)
+        run_queue("SMTP down")
+        at(38)
+        sink.start()
+
+    load.run(clients, during=injector)
+    received_before = sum(sink.deliveries.values())
+    for _ in range(3):  # bounded: the queue holds a few hundred mails at most
+        run_queue("SMTP back")
+    with odoo.env() as env:
+        tickets, comments, files, problems = load.verify(env)
+        env.cr.execute("SELECT count(*) FROM mail_mail WHERE state IN ('outgoing', 'exception')")
+        left = env.cr.fetchone()[0]
+    failures += problems
+    for name, seconds in recovery.items():
+        if seconds is None or seconds > 10:
+            failures.append(f"server did not serve within 10 s after {name} fault ({seconds})")
+    received = sink.deliveries
+    missing = [mid for mid in queued if mid and mid not in sink.message_ids]
+    twice = [key for key, n in received.items() if n > 1]
+    if missing:
+        failures.append(f"{len(missing)} queued emails never sent, e.g. {missing[:3]}")
+    if twice:
+        failures.append(f"{len(twice)} emails sent twice, e.g. {twice[:3]}")
+    if left:
+        failures.append(f"{left} emails still queued or failed after SMTP came back")
+    fivexx = sum(n for s, n in load.statuses.items() if isinstance(s, int) and s >= 500)
+    rec = ", ".join(f"{k} {v:.1f} s" if v is not None else f"{k} NOT" for k, v in recovery.items())
+    line = (f"faults: kill -9 worker, {'PostgreSQL restart' if pg_datadir else 'PostgreSQL restart skipped (' + pg_skip_reason + ')'}"
+            f", SMTP down 10 s; {load.requests:,} requests ({fivexx} 5xx, {load.statuses.get('exc', 0)} "
+            f"connection errors during faults); serving again after: {rec}; {len(load.tickets)} tickets / "
+            f"{len(load.comments)} comments acknowledged, {tickets} / {comments} found, {files} files found; "
+            f"emails: {len(queued)} queued, {sum(received.values())} received ({received_before} before the "
+            f"final queue runs), {len(missing)} lost, {len(twice)} sent twice")
+    return line, failures
+
+
+# ---------------------------------------------------------------- main
+def write_results(lines, ok, args):
+    path = HERE / "RESULTS.md"
+    machine = f"{platform.node()}, {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    text = [
+        "# Reliability results", "",
+        f"Run: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, machine: {machine}.",
+        f"Command: `make reliability` (sessions={args.sessions}, load {args.duration} s, faults {args.fault_duration} s, "
+        f"hostile {args.hostile} requests). Result: **{'PASS' if ok else 'FAIL'}**.", "",
+        "```", *lines, "```", "",
+    ]
+    path.write_text("\n".join(text))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--odoo-src", required=True)
+    parser.add_argument("--db")
+    parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--sessions", type=int, default=32)
+    parser.add_argument("--duration", type=int, default=60)
+    parser.add_argument("--fault-duration", type=int, default=50)
+    parser.add_argument("--hostile", type=int, default=2000)
+    parser.add_argument("--no-pg-restart", metavar="REASON", default="")
+    parser.add_argument("--parts", default="isolation,hostile,load,faults")
+    args = parser.parse_args()
+    parts = args.parts.split(",")
+
+    odoo = Odoo(args)
+    if args.no_pg_restart:
+        pg_datadir, pg_reason = None, args.no_pg_restart
+    else:
+        pg_datadir, pg_reason = faults.private_pg_datadir(odoo.options.get("db_host"))
+    sink = faults.SmtpSink()
+    sink.start()
+    lines, all_failures = [], []
+    try:
+        if not args.db:
+            odoo.install()
+        odoo.connect()
+        with odoo.env() as env:
+            env["ir.mail_server"].search([]).active = False
+            env["ir.mail_server"].create({"name": "reliability sink", "smtp_host": "127.0.0.1",
+                                          "smtp_port": sink.port, "smtp_encryption": "none", "sequence": 1})
+            env["mail.mail"].search([("state", "in", ("outgoing", "exception"))]).unlink()
+        odoo.start()
+        for part in parts:
+            log(f"part {part}...")
+            if part == "isolation":
+                line, failures = part_isolation(odoo)
+            elif part == "hostile":
+                line, failures = part_hostile(odoo, args.hostile)
+            elif part == "load":
+                line, failures = part_load(odoo, args.sessions, args.duration)
+            elif part == "faults":
+                line, failures = part_faults(odoo, args.sessions, args.fault_duration, sink, pg_datadir, pg_reason)
+            else:
+                raise SystemExit(f"unknown part {part}")
+            line = f"{line} -> {'PASS' if not failures else 'FAIL'}"
+            print(line, flush=True)
+            for failure in failures[:15]:
+                print(f"    {failure}", flush=True)
+            lines.append(line)
+            lines += [f"    {f}" for f in failures[:15]]
+            all_failures += failures
+    finally:
+        odoo.stop()
+        sink.stop()
+        if not args.keep_db and not args.db:
+            try:
+                odoo.drop()
+            except Exception as exc:
+                log(f"could not drop {odoo.db}: {exc}")
+    ok = not all_failures and len(lines) > 0
+    write_results(lines, ok, args)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
