@@ -11,6 +11,7 @@ import datetime
 import os
 import platform
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +27,9 @@ sys.path.insert(0, str(HERE.parent))
 
 from reliability import faults, hostile, matrix  # noqa: E402
 from reliability.client import PortalClient  # noqa: E402
+
+sys.path.insert(0, str(HERE.parent / "bench"))
+from measure import HAProxy  # noqa: E402  (the same proxy setup as the benchmarks)
 
 PORTAL_USERS = ["giulia.bianchi@example.com", "luca.verdi@example.com", "marco.rossi@example.com",
                 "sara.conti@example.com", "franco.neri@example.com"]
@@ -82,6 +86,15 @@ class Odoo:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if self.wait_ready(90) is None:
             raise RuntimeError("Odoo did not answer within 90 s")
+        if shutil.which("haproxy") and not self.args.no_proxy:
+            # As in production (and in bench/): a reverse proxy queues the requests, so that
+            # Odoo's listen backlog (8 x workers) never overflows and no prefork worker stays
+            # tied to an idle keep-alive client. See README, "Concurrency".
+            proxy_port = faults.free_port()
+            self.proxy = HAProxy(proxy_port, self.port, 2, Path(self.args.config).parent / "reliability-haproxy.cfg")
+            self.proxy.__enter__()
+            self.base = self.proxy.base
+            log(f"HAProxy on 127.0.0.1:{proxy_port} in front of Odoo")
 
     def wait_ready(self, limit, path="/web/login", client=None):
         """Seconds until ``path`` answers 200 (None after ``limit`` seconds)."""
@@ -98,6 +111,8 @@ class Odoo:
         return None
 
     def stop(self):
+        if getattr(self, "proxy", None):
+            self.proxy.__exit__(None, None, None)
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
@@ -391,6 +406,7 @@ def main():
     parser.add_argument("--hostile", type=int, default=2000)
     parser.add_argument("--no-pg-restart", metavar="REASON", default="")
     parser.add_argument("--parts", default="isolation,hostile,load,faults")
+    parser.add_argument("--no-proxy", action="store_true", help="talk to Odoo directly, without HAProxy")
     args = parser.parse_args()
     parts = args.parts.split(",")
 

@@ -254,12 +254,19 @@ peer_addons() {
     echo "$dir/odoo/addons"
 }
 
-cmd_bench() {
-    venv; pg_start
-    if ! command -v haproxy >/dev/null && [ "$(id -u)" = 0 ]; then
-        log "Installing HAProxy (the reverse proxy the concurrency benchmark puts in front of Odoo)..."
+# HAProxy: the reverse proxy that bench/ and reliability/ put in front of Odoo, as deployments do.
+haproxy_ensure() {
+    command -v haproxy >/dev/null && return
+    if [ "$(id -u)" = 0 ]; then
+        log "Installing HAProxy (reverse proxy in front of Odoo for the load runs)..."
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null || true
+    else
+        log "HAProxy not found (package 'haproxy'): load runs talk to Odoo directly."
     fi
+}
+
+cmd_bench() {
+    venv; pg_start; haproxy_ensure
     local peer; peer="$(peer_addons)"
     write_config "$STATE/odoo-bench.conf" "${BENCH_PORT:-8269}" "$peer"
     sed -i 's/^log_level = .*/log_level = warn/' "$STATE/odoo-bench.conf"
@@ -269,7 +276,7 @@ cmd_bench() {
 # Load, faults, hostile input and isolation matrix on a throwaway database (reliability/run.py).
 # PostgreSQL is restarted only when it is this clone's private cluster (PGHOST unset).
 cmd_reliability() {
-    venv; pg_start
+    venv; pg_start; haproxy_ensure
     write_config "$STATE/odoo-reliability.conf" "${RELIABILITY_PORT:-8369}"
     sed -i 's/^log_level = .*/log_level = warn/' "$STATE/odoo-reliability.conf"
     local extra=()
