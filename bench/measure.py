@@ -81,8 +81,9 @@ def login(base, user, password):
     return session
 
 
-def sequential(server, session, path, n=50, warmup=5):
-    """Median/p95 latency (ms) of ``n`` GETs after ``warmup``, and the median SQL query count."""
+def sequential(server, session, path, n=50, warmup=10):
+    """Median/p95 latency (ms) of ``n`` GETs after ``warmup`` (enough for both workers to have
+    compiled their templates), and the median SQL query count."""
     for _ in range(warmup):
         session.get(server.base + path, timeout=120)
     offset = server.log_offset()

@@ -24,7 +24,7 @@ def main(src, dst):
              f"Machine: {data['machine']['cpus']} cores, Python {data['machine']['python']}, "
              f"{data['machine']['platform']}; run {data['machine']['date']}.", "",
              "Command: `make bench` (= `bash scripts/setup.sh bench`; sizes with `BENCH_SIZES=1000,10000,100000`).",
-             "Each figure: 50 sequential requests after 5 warm-up requests, logged in as the benchmark portal user "
+             "Each figure: 50 sequential requests after 10 warm-up requests, logged in as the benchmark portal user "
              "(one of 11 customer companies, so it sees ~1/11 of the tickets), Odoo `--workers=2` unless said. "
              "Queries: the SQL query count Odoo logs for the request (median). Absolute times on these machines "
              "are noisy; the ratio ours/peer, measured in the same run, is what counts.", "",
