@@ -73,7 +73,7 @@ def ensure_partners(env, addon):
     Partner = env["res.partner"]
     companies = Partner.search([("name", "=like", "Cliente __ S.r.l."), ("is_company", "=", True)], order="name")
     if not companies:
-        companies = Partner.create([{"name": f"Cliente {i:02d} S.r.l.", "is_company": True, "lang": "it_IT"}
+        companies = Partner.create([{"name": f"Cliente {i:02d} S.r.l.", "is_company": True}
                                     for i in range(1, 12)])
         Partner.create([{"name": f"Contatto {c} {company.name}", "parent_id": company.id,
                          "email": f"contatto{c}.{company.id}@example.com"}
