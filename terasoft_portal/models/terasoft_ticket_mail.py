@@ -59,22 +59,35 @@ class TerasoftTicket(models.Model):
         if actor == CUSTOMER or self.env.context.get("install_mode"):
             return
         template = self.env.ref("terasoft_portal.mail_template_ticket_update", raise_if_not_found=False)
-        for ticket in self:
-            if not template or not (ticket.partner_id or message):
-                continue  # nobody to tell: the state log and the tracking say it all
-            ticket.sudo().message_post_with_source(
-                template, message_type="auto_comment",
-                subtype_xmlid=MOVE_SUBTYPES.get(ticket.state, DEFAULT_MOVE_SUBTYPE),
-                email_layout_xmlid="mail.mail_notification_light",
-            )
+        if not template:
+            return
+        # nobody to tell without a contact or a message: the state log and the tracking say it all
+        tickets = self.filtered(lambda ticket: ticket.partner_id or message)
+        for subtype, group in tickets.grouped(lambda t: MOVE_SUBTYPES.get(t.state, DEFAULT_MOVE_SUBTYPE)).items():
+            group._post_template_batch(template, subtype)
+
+    def _post_template_batch(self, template, subtype_xmlid):
+        """Post ``template`` on every ticket of ``self`` with one composer: the template is
+        rendered for all the tickets at once (per language), not one composer per ticket as
+        ``message_post_with_source`` does; a cron closing thousands of tickets relies on it.
+        Runs as superuser: the notification is the system's, whoever moved the tickets."""
+        if not self:
+            return
+        composer = self.env["mail.compose.message"].sudo().with_context(
+            default_composition_mode="comment",
+            default_model=self._name,
+            default_res_ids=self.ids,
+            default_template_id=template.id,
+        ).create({
+            "message_type": "auto_comment",
+            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid),
+            "email_layout_xmlid": "mail.mail_notification_light",
+        })
+        composer._action_send_mail()
 
     def _send_autoclose_reminder(self):
         template = self.env.ref("terasoft_portal.mail_template_ticket_autoclose_reminder")
-        for ticket in self.filtered("partner_id"):
-            ticket.message_post_with_source(
-                template, message_type="auto_comment", subtype_xmlid="terasoft_portal.mt_ticket_reminder",
-                email_layout_xmlid="mail.mail_notification_light",
-            )
+        self.filtered("partner_id")._post_template_batch(template, "terasoft_portal.mt_ticket_reminder")
         self.write({"autoclose_reminder_sent": True})
 
     @api.model_create_multi
