@@ -2,6 +2,7 @@
 """Turn bench/out/results.json into bench/RESULTS.md (tables with ours/peer ratios)."""
 import json
 import sys
+from pathlib import Path
 
 PAGES = ["home /my", "list p1", "list p5", "list search", "list state filter", "ticket 20 msgs", "create ticket"]
 # targets of the benchmark issue: ours/peer median ratio at most...
@@ -80,6 +81,9 @@ def main(src, dst):
                     lines.append(f"| {name} | {c.get('tickets', '–')} | {fmt(c['seconds'], 2)} | {c['queries']} | "
                                  f"{fmt(c['peak_mb'])} |")
         lines.append("")
+    notes = Path(__file__).with_name("ANALYSIS.md")
+    if notes.exists():  # the analysis of the figures, written by whoever ran the benchmark
+        lines += ["", notes.read_text()]
     open(dst, "w").write("\n".join(lines) + "\n")
 
 
