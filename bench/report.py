@@ -44,6 +44,9 @@ def main(src, dst):
             r = ratio(o["median_ms"], p["median_ms"])
             target = TARGETS.get(page)
             mark = "" if r is None or target is None else (" ✅" if r <= target else " ❌")
+            failed = [str(code) for code in o["status"] + p["status"] if code >= 400]
+            if failed:  # an error page is no measurement of the page
+                r, mark = None, f" (HTTP {', '.join(failed)}: not comparable)"
             lines.append(f"| {page} | {fmt(o['median_ms'])} / {fmt(o['p95_ms'])} | {fmt(p['median_ms'])} / "
                          f"{fmt(p['p95_ms'])} | {fmt(r, 2)}{mark} | ≤ {target} | {fmt(o['queries'], 0)} | "
                          f"{fmt(p['queries'], 0)} |")
@@ -56,7 +59,7 @@ def main(src, dst):
                          f"{fmt(pc['p95_ms'])} / {fmt(pc['p99_ms'])} | {pc['errors']} | {fmt(ratio(oc['rps'], pc['rps']), 2)} |")
         if ours.get("concurrent_proxy") and peer.get("concurrent_proxy"):
             lines += ["", "The same through HAProxy in front of Odoo (`maxconn` = workers, `http-server-close`; "
-                      "see the note on concurrency below):", "",
+                      "see README.rst, \"Concurrency\"):", "",
                       "| clients | ours req/s | ours p50 / p95 / p99 (ms) | ours errors | peer req/s | "
                       "peer p50 / p95 / p99 (ms) | peer errors | ours/peer req/s |", "|---|---|---|---|---|---|---|---|"]
             for oc, pc in zip(ours["concurrent_proxy"], peer["concurrent_proxy"]):
