@@ -258,8 +258,11 @@ def _check(req, response):
     status = response.status_code
     if status >= 500:
         return f"HTTP {status}"
-    # 413/414: refused by the HTTP layer before any routing, nothing reached a record
-    if req.cross and status not in (404, 413, 414):
+    # 413/414 from Odoo's HTTP layer, or HAProxy's own 400 page for an over-long request line:
+    # refused before any routing, whatever the id, so nothing reached (or revealed) a record
+    refused_before_routing = status in (413, 414) or (
+        status == 400 and "Your browser sent an invalid request" in response.text)
+    if req.cross and status != 404 and not refused_before_routing:
         return f"cross-company answered {status} {response.headers.get('Location', '')}, expected 404"
     if req.csrf != "valid" and req.method == "POST" and req.json is None and status in (302, 303) \
             and req.kind in ("new_ticket", "comment", "change_request"):
