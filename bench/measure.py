@@ -84,13 +84,29 @@ def login(base, user, password):
 def sequential(server, session, path, n=50, warmup=10):
     """Median/p95 latency (ms) of ``n`` GETs after ``warmup`` (enough for both workers to have
     compiled their templates), and the median SQL query count."""
+    return _sequential(server, path, lambda: session.get(server.base + path, timeout=120), n, warmup)
+
+
+def sequential_rpc(server, session, path, params, n=50, warmup=10):
+    """Like ``sequential`` for a JSON-RPC route (e.g. the portal home's ``/my/counters``)."""
+    payload = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}
+
+    def call():
+        resp = session.post(server.base + path, json=payload, timeout=120)
+        if resp.status_code == 200 and "error" in resp.json():  # JSON-RPC errors come with a 200
+            resp.status_code = 500
+        return resp
+    return _sequential(server, path, call, n, warmup)
+
+
+def _sequential(server, path, request, n, warmup):
     for _ in range(warmup):
-        session.get(server.base + path, timeout=120)
+        request()
     offset = server.log_offset()
     times, statuses = [], set()
     for _ in range(n):
         t0 = time.perf_counter()
-        resp = session.get(server.base + path, timeout=120)
+        resp = request()
         times.append((time.perf_counter() - t0) * 1000)
         statuses.add(resp.status_code)
     time.sleep(0.3)  # let the workers flush their log lines
