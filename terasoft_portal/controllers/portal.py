@@ -36,17 +36,19 @@ class TicketPortal(CustomerPortal):
         return values
 
     @staticmethod
-    def _ticket_prefetch_user():
-        """Read the few fields of the user's partner (and company) that the ticket pages need.
+    def _ticket_prefetch_partners(partners):
+        """Read, in one query, the few fields the ticket pages show of ``partners`` (sudo'ed)
+        together with those that the pages and Odoo's portal layout read of the user's own
+        partner and company (``user_id`` of both, the user's time zone for ``env.tz``).
 
-        Odoo's portal layout reads ``user_id`` of the user's partner and of its company, and the
-        pages read the user's time zone (``env.tz``, from the partner when the session has
-        none): reading one field of a partner fetches all its ~80 columns, twice per page.
-        (Not on ``/my``: its tiles read the whole partner anyway.)
+        Reading one field of a partner fetches all its ~80 columns, once per partner the page
+        touches. (Not on ``/my``: its tiles read the user's whole partner anyway.) Call it
+        before anything reads the user's time zone.
         """
         partner_sudo = request.env.user.partner_id  # env.user is sudo'ed
-        partner_sudo.fetch(["name", "user_id", "commercial_partner_id", "tz"])
-        partner_sudo.commercial_partner_id.fetch(["name", "user_id"])
+        (partners | partner_sudo).fetch(["name", "insolvent", "user_id", "commercial_partner_id", "tz"])
+        partner_sudo.commercial_partner_id.fetch(["name", "user_id"])  # no query when read above
+        request.env.company.sudo().fetch(["name", "uses_default_logo"])  # the layout's header
 
     # ------------------------------------------------------------------ list: searchbar
     def _ticket_get_searchbar_sortings(self):
@@ -59,15 +61,17 @@ class TicketPortal(CustomerPortal):
         }
 
     def _ticket_get_searchbar_filters(self):
-        """State filter: all, all open, and each state."""
+        """State filter: all, all open, and each state. ``tables`` names the tables (open,
+        closed) that can hold tickets under the filter: the others are not even counted."""
         _ = request.env._
         filters = {
-            "all": {"label": _("All"), "domain": []},
-            "open": {"label": _("All open"), "domain": [("is_done", "=", False)]},
+            "all": {"label": _("All"), "domain": [], "tables": ("open", "closed")},
+            "open": {"label": _("All open"), "domain": [("is_done", "=", False)], "tables": ("open",)},
         }
         labels = dict(request.env["terasoft.ticket"]._fields["state"]._description_selection(request.env))
         for state in OPEN_STATES + DONE_STATES + ("blocked",):
-            filters[state] = {"label": labels[state], "domain": [("state", "=", state)]}
+            filters[state] = {"label": labels[state], "domain": [("state", "=", state)],
+                              "tables": ("closed",) if state in DONE_STATES else ("open",)}
         return filters
 
     def _ticket_get_searchbar_shows(self):
@@ -108,7 +112,6 @@ class TicketPortal(CustomerPortal):
                                     search=None, search_in="all"):
         """Everything the ticket list (and its export) needs; searches as the user, so the
         record rules (and the contact's ticket scope) apply."""
-        self._ticket_prefetch_user()
         sortings = self._ticket_get_searchbar_sortings()
         filters = self._ticket_get_searchbar_filters()
         shows = self._ticket_get_searchbar_shows()
@@ -125,8 +128,9 @@ class TicketPortal(CustomerPortal):
         Ticket = request.env["terasoft.ticket"]
         open_domain = domain + [("is_done", "=", False)]
         closed_domain = domain + [("is_done", "=", True)]
-        open_count = Ticket.search_count(open_domain)
-        closed_count = Ticket.search_count(closed_domain)
+        tables = filters[filterby].get("tables", ("open", "closed"))
+        open_count = Ticket.search_count(open_domain) if "open" in tables else 0
+        closed_count = Ticket.search_count(closed_domain) if "closed" in tables else 0
         # One pager for both tables: page N shows the N-th slice of each.
         pager = portal_pager(
             url="/my/tickets",
@@ -137,12 +141,15 @@ class TicketPortal(CustomerPortal):
             step=self._items_per_page,
         )
         order = sortings[sortby]["order"]
-        # Fetch only the columns the tables show: a ticket row carries ~500 characters of
-        # description and a partner row ~80 columns, which the list would read for nothing.
-        open_tickets = Ticket.search_fetch(open_domain, LIST_FIELDS, order=order, limit=self._items_per_page,
-                                           offset=pager["offset"]) if open_count else Ticket
-        closed_tickets = Ticket.search_fetch(closed_domain, LIST_FIELDS, order=order, limit=self._items_per_page,
-                                             offset=pager["offset"]) if closed_count else Ticket
+        # The ids of each table first, then one read of the columns the tables show (a ticket
+        # row also carries ~500 characters of description). Selecting only ids lets PostgreSQL
+        # walk the list indexes in order and stop after one page; asked for the columns too, it
+        # prefers to read and sort every ticket of the company in the state filtered on.
+        open_tickets = Ticket.search(open_domain, order=order, limit=self._items_per_page,
+                                     offset=pager["offset"]) if open_count else Ticket
+        closed_tickets = Ticket.search(closed_domain, order=order, limit=self._items_per_page,
+                                       offset=pager["offset"]) if closed_count else Ticket
+        (open_tickets | closed_tickets).fetch(LIST_FIELDS)
         # Read for display as superuser: the records were found as the user, and the names of
         # colleagues and support staff are not readable by portal users.
         open_tickets, closed_tickets = open_tickets.sudo(), closed_tickets.sudo()
@@ -179,13 +186,14 @@ class TicketPortal(CustomerPortal):
         description (selection labels, translations) and the date format for every cell, and
         reading one field of a related partner fetches its ~80 columns. Here the labels are
         looked up once, each day is formatted once (in the user's time zone and language, as
-        the ``date`` widget does), and the names come from one narrow query.
+        the ``date`` widget does), and the names come from one narrow query. Call it before
+        anything else reads the user's partner (see ``_ticket_prefetch_partners``).
         """
         env = request.env
         Ticket = env["terasoft.ticket"]
         tickets = Ticket.sudo().union(*ticket_lists)
         tickets.user_id.fetch(["partner_id"])
-        (tickets.partner_id | tickets.user_id.partner_id).fetch(["name"])
+        self._ticket_prefetch_partners(tickets.partner_id | tickets.user_id.partner_id)
         states = dict(Ticket._fields["state"]._description_selection(env))
         priorities = dict(Ticket._fields["priority"]._description_selection(env))
         days = {}
@@ -321,16 +329,14 @@ class TicketPortal(CustomerPortal):
         # as env.user, so that comments, answers and download logs are the customer's.
         return ticket_sudo.with_user(request.env.user).sudo()
 
-    @staticmethod
-    def _ticket_page_prefetch(ticket_sudo, messages, attachments):
+    def _ticket_page_prefetch(self, ticket_sudo, messages, attachments):
         """Read, in one query per model, only the fields the ticket page shows of the records
         around the ticket (all sudo'ed): reading one field of a partner, user or message
         fetches all its columns (~80 for a partner), once per record kind the page touches."""
         ticket_sudo.user_id.fetch(["partner_id"])
         messages.fetch(["author_id", "email_from", "date", "body", "attachment_ids"])
-        partners = ticket_sudo.partner_id | ticket_sudo.commercial_partner_id \
-            | ticket_sudo.user_id.partner_id | messages.author_id
-        partners.fetch(["name", "insolvent"])
+        self._ticket_prefetch_partners(ticket_sudo.partner_id | ticket_sudo.commercial_partner_id
+                                       | ticket_sudo.user_id.partner_id | messages.author_id)
         (attachments | messages.attachment_ids).fetch(["name"])
         ticket_sudo.category_id.fetch(["complete_name"])
         ticket_sudo.product_id.fetch(["name"])
@@ -354,7 +360,6 @@ class TicketPortal(CustomerPortal):
         return format_value
 
     def _prepare_ticket_page_values(self, ticket_sudo, access_token=None, **kwargs):
-        self._ticket_prefetch_user()
         messages = ticket_sudo._portal_public_messages()
         attachments = ticket_sudo._portal_attachments()
         self._ticket_page_prefetch(ticket_sudo, messages, attachments)
