@@ -1,12 +1,15 @@
 import csv
 import io
 
+import babel.dates
 import xlsxwriter
 from werkzeug.exceptions import NotFound
 
-from odoo import http
+from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import content_disposition, request
+from odoo.tools import format_date
+from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 
 from odoo.addons.portal.controllers.portal import CustomerPortal, pager as portal_pager
 
@@ -32,6 +35,21 @@ class TicketPortal(CustomerPortal):
                 if Ticket.has_access("read") else 0
         return values
 
+    @staticmethod
+    def _ticket_prefetch_partners(partners):
+        """Read, in one query, the few fields the ticket pages show of ``partners`` (sudo'ed)
+        together with those that the pages and Odoo's portal layout read of the user's own
+        partner and company (``user_id`` of both, the user's time zone for ``env.tz``).
+
+        Reading one field of a partner fetches all its ~80 columns, once per partner the page
+        touches. (Not on ``/my``: its tiles read the user's whole partner anyway.) Call it
+        before anything reads the user's time zone.
+        """
+        partner_sudo = request.env.user.partner_id  # env.user is sudo'ed
+        (partners | partner_sudo).fetch(["name", "insolvent", "user_id", "commercial_partner_id", "tz"])
+        partner_sudo.commercial_partner_id.fetch(["name", "user_id"])  # no query when read above
+        request.env.company.sudo().fetch(["name", "uses_default_logo"])  # the layout's header
+
     # ------------------------------------------------------------------ list: searchbar
     def _ticket_get_searchbar_sortings(self):
         _ = request.env._
@@ -43,15 +61,17 @@ class TicketPortal(CustomerPortal):
         }
 
     def _ticket_get_searchbar_filters(self):
-        """State filter: all, all open, and each state."""
+        """State filter: all, all open, and each state. ``tables`` names the tables (open,
+        closed) that can hold tickets under the filter: the others are not even counted."""
         _ = request.env._
         filters = {
-            "all": {"label": _("All"), "domain": []},
-            "open": {"label": _("All open"), "domain": [("is_done", "=", False)]},
+            "all": {"label": _("All"), "domain": [], "tables": ("open", "closed")},
+            "open": {"label": _("All open"), "domain": [("is_done", "=", False)], "tables": ("open",)},
         }
         labels = dict(request.env["terasoft.ticket"]._fields["state"]._description_selection(request.env))
         for state in OPEN_STATES + DONE_STATES + ("blocked",):
-            filters[state] = {"label": labels[state], "domain": [("state", "=", state)]}
+            filters[state] = {"label": labels[state], "domain": [("state", "=", state)],
+                              "tables": ("closed",) if state in DONE_STATES else ("open",)}
         return filters
 
     def _ticket_get_searchbar_shows(self):
@@ -108,8 +128,9 @@ class TicketPortal(CustomerPortal):
         Ticket = request.env["terasoft.ticket"]
         open_domain = domain + [("is_done", "=", False)]
         closed_domain = domain + [("is_done", "=", True)]
-        open_count = Ticket.search_count(open_domain)
-        closed_count = Ticket.search_count(closed_domain)
+        tables = filters[filterby].get("tables", ("open", "closed"))
+        open_count = Ticket.search_count(open_domain) if "open" in tables else 0
+        closed_count = Ticket.search_count(closed_domain) if "closed" in tables else 0
         # One pager for both tables: page N shows the N-th slice of each.
         pager = portal_pager(
             url="/my/tickets",
@@ -120,25 +141,29 @@ class TicketPortal(CustomerPortal):
             step=self._items_per_page,
         )
         order = sortings[sortby]["order"]
-        # Fetch only the columns the tables show: a ticket row carries ~500 characters of
-        # description and a partner row ~80 columns, which the list would read for nothing.
-        open_tickets = Ticket.search_fetch(open_domain, LIST_FIELDS, order=order, limit=self._items_per_page,
-                                           offset=pager["offset"]) if open_count else Ticket
-        closed_tickets = Ticket.search_fetch(closed_domain, LIST_FIELDS, order=order, limit=self._items_per_page,
-                                             offset=pager["offset"]) if closed_count else Ticket
-        shown = (open_tickets | closed_tickets).sudo()
-        shown.user_id.fetch(["partner_id"])
-        (shown.partner_id | shown.user_id.partner_id).fetch(["name"])
+        # The ids of each table first, then one read of the columns the tables show (a ticket
+        # row also carries ~500 characters of description). Selecting only ids lets PostgreSQL
+        # walk the list indexes in order and stop after one page; asked for the columns too, it
+        # prefers to read and sort every ticket of the company in the state filtered on.
+        open_tickets = Ticket.search(open_domain, order=order, limit=self._items_per_page,
+                                     offset=pager["offset"]) if open_count else Ticket
+        closed_tickets = Ticket.search(closed_domain, order=order, limit=self._items_per_page,
+                                       offset=pager["offset"]) if closed_count else Ticket
+        (open_tickets | closed_tickets).fetch(LIST_FIELDS)
+        # Read for display as superuser: the records were found as the user, and the names of
+        # colleagues and support staff are not readable by portal users.
+        open_tickets, closed_tickets = open_tickets.sudo(), closed_tickets.sudo()
+        open_rows, closed_rows = self._ticket_list_rows(open_tickets, closed_tickets)
         return {
             **self._prepare_portal_layout_values(),
             "page_name": "ticket",
             "default_url": "/my/tickets",
             "domain": domain,
             "order": order,
-            # Read for display as superuser: the records were found as the user, and the
-            # names of colleagues and support staff are not readable by portal users.
-            "open_tickets": open_tickets.sudo(),
-            "closed_tickets": closed_tickets.sudo(),
+            "open_tickets": open_tickets,
+            "closed_tickets": closed_tickets,
+            "open_rows": open_rows,
+            "closed_rows": closed_rows,
             "open_count": open_count,
             "closed_count": closed_count,
             "pager": pager,
@@ -152,6 +177,44 @@ class TicketPortal(CustomerPortal):
             "search_in": search_in,
             "search": search,
         }
+
+    def _ticket_list_rows(self, *ticket_lists):
+        """The rows of the ticket tables, one list of dicts of display strings per recordset
+        of ``ticket_lists`` (sudo'ed, fetched with LIST_FIELDS).
+
+        Built here rather than with QWeb field widgets: a ``t-field`` recomputes the field's
+        description (selection labels, translations) and the date format for every cell, and
+        reading one field of a related partner fetches its ~80 columns. Here the labels are
+        looked up once, each day is formatted once (in the user's time zone and language, as
+        the ``date`` widget does), and the names come from one narrow query. Call it before
+        anything else reads the user's partner (see ``_ticket_prefetch_partners``).
+        """
+        env = request.env
+        Ticket = env["terasoft.ticket"]
+        tickets = Ticket.sudo().union(*ticket_lists)
+        tickets.user_id.fetch(["partner_id"])
+        self._ticket_prefetch_partners(tickets.partner_id | tickets.user_id.partner_id)
+        states = dict(Ticket._fields["state"]._description_selection(env))
+        priorities = dict(Ticket._fields["priority"]._description_selection(env))
+        days = {}
+
+        def day(value):
+            local = fields.Datetime.context_timestamp(Ticket, value).date()
+            if local not in days:
+                days[local] = format_date(env, local)
+            return days[local]
+
+        return [[{
+            "url": f"/my/tickets/{ticket.id}",  # = access_url, without computing it per record
+            "number": ticket.number,
+            "name": ticket.name,
+            "contact": ticket.partner_id.name or "",
+            "state": ticket.state,
+            "state_label": states[ticket.state],
+            "priority_label": priorities[ticket.priority],
+            "user": ticket.user_id.partner_id.name or "",
+            "created": day(ticket.create_date),
+        } for ticket in tickets_list] for tickets_list in ticket_lists]
 
     @http.route(["/my/tickets", "/my/tickets/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_tickets(self, page=1, sortby=None, filterby=None, show=None, search=None,
@@ -266,13 +329,52 @@ class TicketPortal(CustomerPortal):
         # as env.user, so that comments, answers and download logs are the customer's.
         return ticket_sudo.with_user(request.env.user).sudo()
 
+    def _ticket_page_prefetch(self, ticket_sudo, messages, attachments):
+        """Read, in one query per model, only the fields the ticket page shows of the records
+        around the ticket (all sudo'ed): reading one field of a partner, user or message
+        fetches all its columns (~80 for a partner), once per record kind the page touches."""
+        ticket_sudo.user_id.fetch(["partner_id"])
+        messages.fetch(["author_id", "email_from", "date", "body", "attachment_ids"])
+        self._ticket_prefetch_partners(ticket_sudo.partner_id | ticket_sudo.commercial_partner_id
+                                       | ticket_sudo.user_id.partner_id | messages.author_id)
+        (attachments | messages.attachment_ids).fetch(["name"])
+        ticket_sudo.category_id.fetch(["complete_name"])
+        ticket_sudo.product_id.fetch(["name"])
+
+    @staticmethod
+    def _datetime_formatter():
+        """A function writing a datetime as QWeb's ``datetime`` field widget does (the
+        language's date and time formats, the user's time zone), with the language's pattern
+        worked out once per page instead of once per value."""
+        env = request.env
+        lang = get_lang(env)
+        locale = babel_locale_parse(lang.code)
+        pattern = posix_to_ldml(f"{lang.date_format} {lang.time_format}", locale=locale)
+        Ticket = env["terasoft.ticket"]
+
+        def format_value(value):
+            if not value:
+                return ""
+            local = fields.Datetime.context_timestamp(Ticket, value)
+            return babel.dates.format_datetime(local, format=pattern, locale=locale)
+        return format_value
+
     def _prepare_ticket_page_values(self, ticket_sudo, access_token=None, **kwargs):
+        messages = ticket_sudo._portal_public_messages()
+        attachments = ticket_sudo._portal_attachments()
+        self._ticket_page_prefetch(ticket_sudo, messages, attachments)
+        env = request.env
+        # the labels of the ticket's selection fields, as their t-field widgets would write them
+        labels = {name: dict(ticket_sudo._fields[name]._description_selection(env))[ticket_sudo[name]]
+                  for name in ("state", "priority", "channel", "ticket_type", "importance")}
         values = {
             "page_name": "ticket",
             "ticket": ticket_sudo,
-            "messages": ticket_sudo._portal_public_messages(),
-            "attachments": ticket_sudo._portal_attachments(),
+            "labels": labels,
+            "messages": messages,
+            "attachments": attachments,
             "format_dt": ticket_sudo._portal_format_datetime,
+            "datetime_text": self._datetime_formatter(),
             # Write actions are for logged-in users who may see the ticket through the record
             # rules; an access token from an email only shows the page.
             "can_act": not request.env.user._is_public()

@@ -214,8 +214,15 @@ class TerasoftTicket(models.Model):
     can_reopen = fields.Boolean(compute="_compute_can_moves", export_string_translation=False)
 
     _number_uniq = models.Constraint("UNIQUE(number)", "The ticket number must be unique.")
-    # The portal lists a company's tickets newest first, split by open/closed.
-    _portal_list_idx = models.Index("(commercial_partner_id, is_done, id DESC)")
+    # The portal lists and counts a company's tickets newest first, split by open/closed. The
+    # ORM writes `is_done = False/True` as `IS NOT TRUE`/`IS TRUE`, which a btree cannot
+    # search on: one partial index per side instead, with the multi-company rule's column, so
+    # that the counts are index-only scans (at 100k tickets, 1-3 ms instead of 12-14 ms) and
+    # the pages read 20 index entries. `state` rides along for the portal's state filter.
+    _portal_open_idx = models.Index(
+        "(commercial_partner_id, company_id, id DESC) INCLUDE (state) WHERE is_done IS NOT TRUE")
+    _portal_done_idx = models.Index(
+        "(commercial_partner_id, company_id, id DESC) INCLUDE (state) WHERE is_done IS TRUE")
 
     @api.depends("state")
     def _compute_is_done(self):
