@@ -2,8 +2,11 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+from pytz import utc
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.date_utils import localized
 from odoo.tools.translate import LazyTranslate
 
 _logger = logging.getLogger(__name__)
@@ -238,10 +241,23 @@ class TerasoftTicket(models.Model):
 
     @api.model
     def _plan_sla(self, calendar, hours, start):
-        """(deadline, at-risk date): ``start`` + ``hours`` (and ``hours`` - 1) working hours."""
-        deadline = calendar.plan_hours(hours, start, compute_leaves=True) or start + timedelta(hours=hours)
-        risk = calendar.plan_hours(hours - 1, start, compute_leaves=True) if hours > 1 else start
-        return deadline, risk or start
+        """(deadline, at-risk date): ``start`` (naive UTC) + ``hours`` (and ``hours`` - 1)
+        working hours of ``calendar``, leaves included, as ``calendar.plan_hours`` counts them;
+        both found in one walk over the work intervals (``plan_hours`` twice reads the
+        calendar's attendances and leaves twice, in the request that creates the ticket)."""
+        targets = {hours: None, hours - 1: None} if hours > 1 else {hours: None}
+        origin, window, elapsed = localized(start), timedelta(days=14), 0.0
+        for n in range(100):  # at most 100 windows of 14 days, as plan_hours
+            window_start = origin + window * n
+            for begin, end, _meta in calendar._work_intervals_batch(window_start, window_start + window)[False]:
+                length = (end - begin).total_seconds() / 3600
+                for target in [t for t, found in targets.items() if found is None and t - elapsed <= length]:
+                    targets[target] = (begin + timedelta(hours=target - elapsed)).astimezone(utc).replace(tzinfo=None)
+                elapsed += length
+            if all(targets.values()):
+                break
+        deadline = targets[hours] or start + timedelta(hours=hours)
+        return deadline, (targets[hours - 1] if hours > 1 else start) or start
 
     @api.depends("state", "date_taken", "sla_deadline", "sla_at_risk_date")
     def _compute_sla_status(self):

@@ -121,7 +121,9 @@ class TerasoftTicket(models.Model):
         if errors:
             return self.browse(), errors
         partner = self.env.user.partner_id
-        ticket = self.sudo().create({
+        # the acknowledgement and the assignee's notice are sent by a cron (ack_pending); any
+        # other email goes through the mail queue: no SMTP dialogue in the portal request
+        ticket = self.sudo().with_context(mail_notify_force_send=False).create({
             **vals,
             # The customer types plain text: escape it, keep its line breaks.
             "description": plaintext2html(description) if description else False,
