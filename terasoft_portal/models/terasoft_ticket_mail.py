@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from markupsafe import escape
 
 from odoo import api, fields, models
@@ -22,10 +24,11 @@ class TerasoftTicket(models.Model):
 
     Who gets what:
     - creation: the acknowledgement (`mail_template_ticket_received`) to the contact, and Odoo's
-      "You have been assigned" to the assignee, are sent by the cron `ir_cron_ticket_acknowledge`,
-      woken by the creation (``ir.cron._trigger``): the ticket is created with ``ack_pending``, a
-      flag committed with it, so the acknowledgement is never lost, sent once, and not rendered
-      in the request that creates the ticket (the portal form answers at once). Imports with
+      "You have been assigned" to the assignee, are sent by the cron `ir_cron_ticket_acknowledge`
+      that the creation triggers (``ir.cron._trigger``, for the workers' next check, within a
+      minute). The ticket is created with ``ack_pending``, a flag committed with it: the
+      acknowledgement is never lost, sent once, in the contact's language, and not rendered in
+      the request that creates the ticket (the portal form answers at once). Imports with
       ``mail_notrack``/``tracking_disable`` send none;
     - support and system moves (actor not `customer` in WORKFLOW): one message per ticket from
       `mail_template_ticket_update`, rendered in the contact's language, posted as a public
@@ -199,8 +202,22 @@ class TerasoftTicket(models.Model):
                     vals["ack_pending"] = True
         tickets = super().create(vals_list)
         if any(tickets.mapped("ack_pending")):
-            self.env.ref("terasoft_portal.ir_cron_ticket_acknowledge")._trigger()
+            self._wake_acknowledgement_cron()
         return tickets
+
+    @api.model
+    def _wake_acknowledgement_cron(self):
+        """Trigger the acknowledgement cron for its workers' next check (within a minute).
+
+        A trigger due now would also wake the workers at once, with a NOTIFY sent on a new
+        connection to the ``postgres`` database (Odoo does not pool those): some 10 ms added
+        to each ticket creation, for an email that may as well leave a few seconds later."""
+        # ir.cron._trigger() without its reads (env.ref's existence check, the cron's `active`):
+        # the trigger of an inactive cron is merely never used, then garbage-collected
+        self.env["ir.cron.trigger"].sudo().create({
+            "cron_id": self.env["ir.model.data"]._xmlid_to_res_id("terasoft_portal.ir_cron_ticket_acknowledge"),
+            "call_at": fields.Datetime.now() + timedelta(seconds=1),
+        })
 
     def _message_auto_subscribe_notify(self, partner_ids, template):
         """Odoo's "You have been assigned" email: for a ticket waiting for its acknowledgement,
