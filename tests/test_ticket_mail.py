@@ -1,4 +1,9 @@
 """Notifications to customers and the email channel (alias `assistenza@`)."""
+from unittest.mock import patch
+
+from lxml import etree
+
+from odoo.addons.base.models.ir_qweb import IrQweb
 from odoo.addons.mail.tests.common import MailCommon
 from odoo.tests import tagged
 
@@ -142,6 +147,24 @@ class TestTicketMail(TerasoftMixin, MailCommon):
         # is left per ticket is Odoo's notification of each message: its recipients, its
         # email headers, the rows of its email and notification (about 7 queries).
         self.assertLessEqual((many - few) / 40, 8, (few, many))
+
+    def test_notification_template_compiled_once_for_a_batch(self):
+        tickets = self._new_ticket(self.english) | self._new_ticket(self.english) | self._new_ticket(self.english)
+        compiled = []
+        generate = IrQweb._generate_code_uncached
+
+        def counting_generate(qweb, template):
+            if isinstance(template, etree._Element):  # inline bodies of mail templates
+                compiled.append(template)
+            return generate(qweb, template)
+        with patch.object(IrQweb, "_generate_code_uncached", counting_generate), self.mock_mail_gateway():
+            tickets.action_take_in_charge()
+        self.assertEqual(len(compiled), 1)  # the update's body, once for the three tickets
+        for ticket in tickets:  # each its own email, with its own number and link
+            mail = self._mails_to(self.english).filtered(lambda m, ticket=ticket: m.res_id == ticket.id)
+            self.assertEqual(len(mail), 1)
+            self.assertIn(ticket.number, mail.subject)
+            self.assertIn(f"/my/tickets/{ticket.id}?access_token={ticket.access_token}", mail.body_html)
 
     def test_each_staff_move_emails_contact_and_followers(self):
         ticket = self._new_ticket(self.english)

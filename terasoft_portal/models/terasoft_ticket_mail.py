@@ -181,6 +181,7 @@ class TerasoftTicket(models.Model):
         portal link of a notification needs it; ``portal.mixin`` writes them one by one)."""
         missing = self.filtered(lambda ticket: not ticket.access_token)
         if missing:
+            missing.flush_recordset(["access_token"])
             self.env.execute_query(SQL(
                 "UPDATE terasoft_ticket SET access_token = gen_random_uuid()::text"
                 " WHERE id = ANY(%s) AND access_token IS NULL", missing.ids))
