@@ -125,7 +125,7 @@ class TerasoftTicket(models.Model):
             "force_send": False,
         })
         # the composer renders (per language, as for one ticket); the messages are created at once
-        self._message_post_batch(composer._manage_mail_values(composer._prepare_mail_values(self.ids)))
+        self.sudo()._message_post_batch(composer._manage_mail_values(composer._prepare_mail_values(self.ids)))
         self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
 
     def _message_post_batch(self, post_values_all):
@@ -133,11 +133,12 @@ class TerasoftTicket(models.Model):
         as the mail composer prepares them for its comment mode), with the ``mail.message``
         records created in one ``create``, then each message notified as message_post does.
 
-        For system notifications (``auto_comment``) only, without attachments: the author is not
-        subscribed, and the parent message is not searched for each ticket (our threads are
-        threaded by the email headers, not by ``parent_id``). message_post creates and checks
-        one message at a time, which made a batch of notifications cost a query and several
-        milliseconds per ticket more. Returns the messages.
+        For system notifications (``auto_comment``) only, without attachments, so that the
+        author is not subscribed; the parent message, which message_post searches for each
+        ticket (the thread's latest), is left empty: emails are threaded by their References
+        headers, computed when they are notified. message_post creates one message at a time,
+        which made a batch of notifications cost a query and a few milliseconds per ticket
+        more. Returns the messages.
         """
         Message = self.env["mail.message"]
         tickets = self.browse(list(post_values_all))._fallback_lang()
