@@ -5,8 +5,8 @@ The crons commit after each batch (`ir.cron._commit_progress`), so they run on a
 copy (`CREATE DATABASE ... TEMPLATE`), dropped afterwards. Due work is prepared with SQL:
 ``--due`` tickets resolved long ago (auto-close; the seeded resolved tickets are due too),
 every `new` ticket past its SLA deadline (breach scan), every discarded ticket past the
-retention (purge). For each cron: wall time, SQL queries (the cursor's count), tickets
-handled and tickets/s, and the process's resident memory: sampled every 0.2 s by a thread
+retention (purge). For each cron: wall time and this process's CPU time, SQL queries (the
+cursor's count), tickets handled and tickets/s, and the process's resident memory: sampled every 0.2 s by a thread
 reading /proc/self/status (no tracemalloc: it slows Python 2-3x), reported after the first
 batch, at the end and at its peak (VmHWM, reset before each cron), so that a memory growing
 with the number of tickets shows as end >> first batch. Prints one JSON line.
@@ -66,16 +66,17 @@ def run(env, method, sampler):
 
     sampler.reset()
     before = cr.sql_log_count
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     IrCron._commit_progress = counting_commit_progress
     try:
         getattr(env["terasoft.ticket"], method)()
     finally:
         IrCron._commit_progress = commit_progress
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
     rss_end = status_mb("VmRSS")
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,  # of this process: on a shared machine, less noisy than the wall time
         "queries": cr.sql_log_count - before,
         "batches": len(batches),
         "rss_first_batch_mb": batches[0] if batches else rss_end,

@@ -79,7 +79,7 @@ def main(src, dst):
         if "crons" in entry:
             lines += ["", "Crons on a throwaway copy of this database (committed batch by batch), process "
                       "memory (RSS) after the first batch, at the end and at its peak:", "",
-                      "| cron | tickets | time (s) | tickets/s | queries | batches | RSS first batch / end / "
+                      "| cron | tickets | time (s), wall / CPU | tickets/s | queries | batches | RSS first batch / end / "
                       "peak (MB) |", "|---|---|---|---|---|---|---|"]
             for name, c in entry["crons"].items():
                 if isinstance(c, dict) and "seconds" in c:
@@ -87,7 +87,7 @@ def main(src, dst):
                         memory = f"{fmt(c['rss_first_batch_mb'])} / {fmt(c['rss_end_mb'])} / {fmt(c['rss_peak_mb'])}"
                     else:  # results of the former crons.py (tracemalloc peak)
                         memory = f"– / – / {fmt(c.get('peak_mb'))}"
-                    lines.append(f"| {name} | {c.get('tickets', '–')} | {fmt(c['seconds'], 2)} | "
+                    lines.append(f"| {name} | {c.get('tickets', '–')} | {fmt(c['seconds'], 1)} / {fmt(c.get('cpu_seconds'))} | "
                                  f"{fmt(c.get('tickets_per_s'))} | {c['queries']} | {c.get('batches', '–')} | "
                                  f"{memory} |")
         lines.append("")
