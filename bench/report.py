@@ -88,12 +88,19 @@ def main(src, dst):
                 lines += ["", f"`--workers=0` ({key[:4]}): " + ", ".join(
                     f"{page} {fmt(v['median_ms'])} ms" for page, v in entry[key]["pages"].items())]
         if "crons" in entry:
-            lines += ["", "Crons on this database (in one transaction, rolled back):", "",
-                      "| cron | tickets | time (s) | queries | peak memory (MB) |", "|---|---|---|---|---|"]
+            lines += ["", "Crons on a throwaway copy of this database (committed batch by batch), process "
+                      "memory (RSS) after the first batch, at the end and at its peak:", "",
+                      "| cron | tickets | time (s), wall / CPU | tickets/s | queries | batches | RSS first batch / end / "
+                      "peak (MB) |", "|---|---|---|---|---|---|---|"]
             for name, c in entry["crons"].items():
                 if isinstance(c, dict) and "seconds" in c:
-                    lines.append(f"| {name} | {c.get('tickets', '–')} | {fmt(c['seconds'], 2)} | {c['queries']} | "
-                                 f"{fmt(c['peak_mb'])} |")
+                    if "rss_end_mb" in c:
+                        memory = f"{fmt(c['rss_first_batch_mb'])} / {fmt(c['rss_end_mb'])} / {fmt(c['rss_peak_mb'])}"
+                    else:  # results of the former crons.py (tracemalloc peak)
+                        memory = f"– / – / {fmt(c.get('peak_mb'))}"
+                    lines.append(f"| {name} | {c.get('tickets', '–')} | {fmt(c['seconds'], 1)} / {fmt(c.get('cpu_seconds'))} | "
+                                 f"{fmt(c.get('tickets_per_s'))} | {c['queries']} | {c.get('batches', '–')} | "
+                                 f"{memory} |")
         lines.append("")
     notes = Path(__file__).with_name("ANALYSIS.md")
     if notes.exists():  # the analysis of the figures, written by whoever ran the benchmark

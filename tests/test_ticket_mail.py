@@ -1,8 +1,13 @@
 """Notifications to customers and the email channel (alias `assistenza@`)."""
+from unittest.mock import patch
+
+from lxml import etree
+
+from odoo.addons.base.models.ir_qweb import IrQweb
 from odoo.addons.mail.tests.common import MailCommon
 from odoo.tests import tagged
 
-from .common import TerasoftMixin
+from .common import TerasoftMixin, patch_cron_commit
 
 MAIL_TEMPLATE = """Return-Path: {return_path}
 To: {to}
@@ -33,13 +38,26 @@ class TestTicketMail(TerasoftMixin, MailCommon):
         cls.alias = cls.env.ref("terasoft_portal.mail_alias_ticket")
         cls.alias.alias_domain_id = cls.mail_alias_domain
 
-    def _new_ticket(self, partner, **vals):
+    def _create(self, partner, **vals):
         Ticket = self._reset_mail_context(self.env["terasoft.ticket"])  # MailCase silences tracking
+        ticket = Ticket.create({"name": "Cedolino errato", "partner_id": partner.id,
+                                "category_id": self.cat_paghe.id, "ticket_type": "defect", "user_id": False,
+                                **vals})
+        self.flush_tracking()
+        return ticket
+
+    def _acknowledge(self):
+        """Run the acknowledgement cron (its commits counted, not done)."""
+        commit, calls = patch_cron_commit()
+        with commit:
+            self.Ticket._cron_acknowledge()
+        return calls
+
+    def _new_ticket(self, partner, **vals):
+        """A ticket created, then acknowledged by the cron, as a server with cron workers does."""
         with self.mock_mail_gateway():
-            ticket = Ticket.create({"name": "Cedolino errato", "partner_id": partner.id,
-                                    "category_id": self.cat_paghe.id, "ticket_type": "defect", "user_id": False,
-                                    **vals})
-            self.flush_tracking()
+            ticket = self._create(partner, **vals)
+            self._acknowledge()
         return ticket
 
     def _mails_to(self, partner):
@@ -62,6 +80,91 @@ class TestTicketMail(TerasoftMixin, MailCommon):
         self.assertIn("within 8 working hours", mail.body_html)
         self.assertIn(f"access_token={ticket.access_token}", mail.body_html)
         self.assertIn(self.english, ticket.message_partner_ids)  # the contact follows its ticket
+
+    def test_acknowledgement_waits_for_the_cron_and_is_sent_once(self):
+        cron = self.env.ref("terasoft_portal.ir_cron_ticket_acknowledge")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        with self.mock_mail_gateway():
+            ticket = self._create(self.english)
+        self.assertTrue(ticket.ack_pending)  # committed with the ticket: never lost
+        self.assertFalse(self._mails_to(self.english))  # nothing rendered nor sent by the creation
+        self.assertEqual(len(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers), 1)
+        with self.mock_mail_gateway():
+            self._acknowledge()
+        self.assertFalse(ticket.ack_pending)
+        self.assertEqual(len(self._mails_to(self.english)), 1)
+        self.assertEqual(self._mails_to(self.english).state, "outgoing")  # through the mail queue
+        with self.mock_mail_gateway():
+            self._acknowledge()
+        self.assertFalse(self._new_mails)
+
+    def test_acknowledgement_in_the_contact_language(self):
+        ticket = self._new_ticket(self.contact)  # Italian
+        mail = self._mails_to(self.contact)
+        self.assertEqual(len(mail), 1)
+        self.assertIn("Abbiamo ricevuto", mail.subject)
+        self.assertIn(ticket.number, mail.subject)
+        self._new_ticket(self.english)
+        self.assertIn("We received your request", self._mails_to(self.english).subject)
+
+    def test_silent_creation_sends_no_acknowledgement(self):
+        for key in ("tracking_disable", "mail_notrack"):
+            with self.subTest(key=key), self.mock_mail_gateway():
+                ticket = self._reset_mail_context(self.Ticket).with_context(**{key: True}).create(
+                    {"name": "Import", "partner_id": self.english.id, "category_id": self.cat_paghe.id})
+                self.assertFalse(ticket.ack_pending)
+                self._acknowledge()
+                self.assertFalse(self._mails_to(self.english))
+
+    def test_assignee_is_told_by_the_cron_not_by_the_creation(self):
+        with self.mock_mail_gateway():
+            ticket = self._create(self.english, user_id=self.support.id)
+        assigned = self.env["mail.message"].search([
+            ("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("message_type", "=", "user_notification")])
+        self.assertFalse(assigned)
+        self._acknowledge()
+        assigned = self.env["mail.message"].search([
+            ("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("message_type", "=", "user_notification")])
+        self.assertEqual(assigned.partner_ids, self.support.partner_id)
+        self.assertIn("You have been assigned", assigned.subject)
+
+    def test_acknowledgement_cron_batch_costs_only_the_rows_of_each_email(self):
+        def queries(count):
+            with self.mock_mail_gateway():
+                for index in range(count):  # assigned to their creator: no assignment notice
+                    self._create(self.english if index % 2 else self.contact, name=f"Ticket {index}",
+                                 user_id=self.env.user.id)
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            with self.mock_mail_gateway():
+                self._acknowledge()
+                acknowledged = self._new_mails.filtered(lambda m: m.model == "terasoft.ticket").mapped("res_id")
+            self.assertEqual(len(set(acknowledged)), count)
+            return self.env.cr.sql_log_count - before
+        few, many = queries(5), queries(45)
+        # The template is read and compiled once per batch, the messages are created at once,
+        # the helpers of the template (link, token, calendar) make no query per ticket; what
+        # is left per ticket is Odoo's notification of each message: its recipients, its
+        # email headers, the rows of its email and notification (about 7 queries).
+        self.assertLessEqual((many - few) / 40, 8, (few, many))
+
+    def test_notification_template_compiled_once_for_a_batch(self):
+        tickets = self._new_ticket(self.english) | self._new_ticket(self.english) | self._new_ticket(self.english)
+        compiled = []
+        generate = IrQweb._generate_code_uncached
+
+        def counting_generate(qweb, template):
+            if isinstance(template, etree._Element):  # inline bodies of mail templates
+                compiled.append(template)
+            return generate(qweb, template)
+        with patch.object(IrQweb, "_generate_code_uncached", counting_generate), self.mock_mail_gateway():
+            tickets.action_take_in_charge()
+        self.assertEqual(len(compiled), 1)  # the update's body, once for the three tickets
+        for ticket in tickets:  # each its own email, with its own number and link
+            mail = self._mails_to(self.english).filtered(lambda m, ticket=ticket: m.res_id == ticket.id)
+            self.assertEqual(len(mail), 1)
+            self.assertIn(ticket.number, mail.subject)
+            self.assertIn(f"/my/tickets/{ticket.id}?access_token={ticket.access_token}", mail.body_html)
 
     def test_each_staff_move_emails_contact_and_followers(self):
         ticket = self._new_ticket(self.english)

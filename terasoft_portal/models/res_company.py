@@ -42,9 +42,12 @@ class ResCompany(models.Model):
     def _ticket_calendar(self):
         """The working calendar of the support company (module default as fallback)."""
         self.ensure_one()
-        return (self.ticket_calendar_id
-                or self.env.ref("terasoft_portal.resource_calendar_support", raise_if_not_found=False)
-                or self.resource_calendar_id)
+        # not env.ref(): it checks that the record exists with a query at each call, and the
+        # notification templates call this once per ticket; the xmlid lookup is cached (and
+        # dropped when the calendar is deleted)
+        default = self.env["ir.model.data"]._xmlid_to_res_id(
+            "terasoft_portal.resource_calendar_support", raise_if_not_found=False)
+        return self.ticket_calendar_id or self.env["resource.calendar"].browse(default) or self.resource_calendar_id
 
     def _ticket_sla_hours(self, priority, importance):
         """Take-in-charge target in working hours for a ticket of ``priority``/``importance``."""

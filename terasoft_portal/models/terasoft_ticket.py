@@ -2,8 +2,11 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+from pytz import utc
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.date_utils import localized
 from odoo.tools.translate import LazyTranslate
 
 _logger = logging.getLogger(__name__)
@@ -139,6 +142,7 @@ class TerasoftTicket(models.Model):
     )
     commercial_partner_id = fields.Many2one(
         related="partner_id.commercial_partner_id", string="Customer Company", store=True, index=True,
+        precompute=True,  # the stored computes of a new ticket go into its INSERT: no UPDATE after
     )
     partner_email = fields.Char(related="partner_id.email", string="Contact Email")
     user_id = fields.Many2one(
@@ -159,7 +163,7 @@ class TerasoftTicket(models.Model):
         group_expand="_read_group_expand_states", copy=False,
     )
     is_done = fields.Boolean(
-        "Closed for the customer", compute="_compute_is_done", store=True, index=True,
+        "Closed for the customer", compute="_compute_is_done", store=True, index=True, precompute=True,
         export_string_translation=False,
     )
     solution = fields.Html(sanitize=True, tracking=False)
@@ -169,14 +173,16 @@ class TerasoftTicket(models.Model):
     date_closed = fields.Datetime("Closed On", readonly=True, copy=False)
     sla_deadline = fields.Datetime(
         "Take-in-charge Deadline", compute="_compute_sla_deadline", store=True, copy=False, index=True,
+        precompute=True,
         help="Creation + the take-in-charge target, in working hours of the support calendar.",
     )
     sla_at_risk_date = fields.Datetime(
-        "SLA at Risk From", compute="_compute_sla_deadline", store=True, copy=False,
+        "SLA at Risk From", compute="_compute_sla_deadline", store=True, copy=False, precompute=True,
         export_string_translation=False,
     )
     sla_status = fields.Selection(
         SLA_STATUSES, "SLA", compute="_compute_sla_status", store=True, index=True, copy=False,
+        precompute=True,
         help="On time / at risk (less than one working hour left) / breached / met (taken in charge "
              "in time). Refreshed every 15 minutes for tickets not yet taken in charge.",
     )
@@ -237,7 +243,8 @@ class TerasoftTicket(models.Model):
             if ticket.date_taken and ticket.sla_deadline:
                 continue  # the promise made when the ticket was taken in charge does not change
             company = ticket.company_id or self.env.company
-            start = ticket.create_date or fields.Datetime.now()
+            # precomputed before the INSERT: the creation date will be the transaction's time
+            start = ticket.create_date or self.env.cr.now()
             hours = company._ticket_sla_hours(ticket.priority, ticket.importance)
             groups[company._ticket_calendar(), hours, start] |= ticket
         for (calendar, hours, start), tickets in groups.items():
@@ -245,10 +252,25 @@ class TerasoftTicket(models.Model):
 
     @api.model
     def _plan_sla(self, calendar, hours, start):
-        """(deadline, at-risk date): ``start`` + ``hours`` (and ``hours`` - 1) working hours."""
-        deadline = calendar.plan_hours(hours, start, compute_leaves=True) or start + timedelta(hours=hours)
-        risk = calendar.plan_hours(hours - 1, start, compute_leaves=True) if hours > 1 else start
-        return deadline, risk or start
+        """(deadline, at-risk date): ``start`` (naive UTC) + ``hours`` (and ``hours`` - 1)
+        working hours of ``calendar``, leaves included, as ``calendar.plan_hours`` counts them;
+        both found in one walk over the work intervals (``plan_hours`` twice reads the
+        calendar's attendances and leaves twice, in the request that creates the ticket)."""
+        targets = {hours: None, hours - 1: None} if hours > 1 else {hours: None}
+        # 3-day windows, not plan_hours' 14: each day of a window costs the expansion of the
+        # calendar's attendances, and a take-in-charge target is hours away, not weeks
+        origin, window, elapsed = localized(start), timedelta(days=3), 0.0
+        for n in range(500):  # the same horizon as plan_hours: 100 windows of 14 days
+            window_start = origin + window * n
+            for begin, end, _meta in calendar._work_intervals_batch(window_start, window_start + window)[False]:
+                length = (end - begin).total_seconds() / 3600
+                for target in [t for t, found in targets.items() if found is None and t - elapsed <= length]:
+                    targets[target] = (begin + timedelta(hours=target - elapsed)).astimezone(utc).replace(tzinfo=None)
+                elapsed += length
+            if all(targets.values()):
+                break
+        deadline = targets[hours] or start + timedelta(hours=hours)
+        return deadline, (targets[hours - 1] if hours > 1 else start) or start
 
     @api.depends("state", "date_taken", "sla_deadline", "sla_at_risk_date")
     def _compute_sla_status(self):
@@ -310,12 +332,24 @@ class TerasoftTicket(models.Model):
                 category = self.env["terasoft.ticket.category"].browse(vals["category_id"])
                 vals["user_id"] = category.user_id.id
         tickets = super().create(vals_list)
-        for ticket in tickets.filtered("partner_id"):
-            # the contact follows its ticket: it receives the updates and its email replies land here
-            ticket.message_subscribe(partner_ids=ticket.partner_id.ids)
+        if self.env.context.get("tracking_disable"):  # no auto-subscription then: see below
+            for ticket in tickets.filtered("partner_id"):
+                ticket.message_subscribe(partner_ids=ticket.partner_id.ids)
         # A ticket of an insolvent company starts blocked (sudo: the block is the system's move).
         tickets.filtered(lambda t: t.insolvent and t._move_target("block")).sudo()._apply_move("block")
         return tickets
+
+    def _message_auto_subscribe_followers(self, updated_values, default_subtype_ids):
+        """The contact follows its ticket: it receives the updates and its email replies land
+        here. Subscribed with the assignee, in the same insertion, by mail.thread's
+        auto-subscription on creation and on change (``create`` and ``write`` subscribe it
+        themselves when ``tracking_disable`` skips the auto-subscription)."""
+        followers = super()._message_auto_subscribe_followers(updated_values, default_subtype_ids)
+        partner = self.env["res.partner"].sudo().browse(updated_values.get("partner_id"))
+        if partner:
+            default, _internal, external = self.env["mail.message.subtype"].default_subtypes(self._name)
+            followers.append((partner.id, (external if partner.partner_share else default).ids, False))
+        return followers
 
     def write(self, vals):
         if "state" in vals and not self.env.context.get("terasoft_ticket_move"):

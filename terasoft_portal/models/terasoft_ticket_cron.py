@@ -15,24 +15,30 @@ class TerasoftTicket(models.Model):
 
     # ------------------------------------------------------------------ crons
 
-    def _cron_batches(self, domain, process, order="id"):
-        """Run ``process(batch)`` on the tickets matching ``domain``, CRON_BATCH_SIZE at a time.
+    def _cron_batches(self, domain, process):
+        """Run ``process(batch)`` on the tickets matching ``domain``, CRON_BATCH_SIZE at a time,
+        in id order.
 
-        ``process`` must take each ticket out of ``domain``; tickets seen already are skipped
-        so that a ticket it could not handle does not loop forever. Commits after each batch
-        (``ir.cron._commit_progress``) and stops when the cron's time is up. Returns the count.
+        Each batch starts after the last id of the previous one, so that a ticket ``process``
+        could not take out of ``domain`` is not seen twice and the searches cost the same
+        whatever the number done. Commits after each batch (``ir.cron._commit_progress``),
+        then empties the ORM cache, so that memory does not grow with the number of tickets;
+        stops when the cron's time is up. Returns the count.
         """
-        done_ids = []
+        done = last_id = 0
         while True:
-            batch = self.search(domain + [("id", "not in", done_ids)], limit=CRON_BATCH_SIZE, order=order)
+            batch = self.search(domain + [("id", ">", last_id)], limit=CRON_BATCH_SIZE, order="id")
             if not batch:
                 break
             process(batch)
-            done_ids += batch.ids
-            remaining = self.search_count(domain + [("id", "not in", done_ids)])
-            if not self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining) or not remaining:
+            done += len(batch)
+            last_id = batch[-1].id
+            remaining = self.search_count(domain + [("id", ">", last_id)])
+            time_left = self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
+            self.env.invalidate_all()
+            if not time_left or not remaining:
                 break
-        return len(done_ids)
+        return done
 
     @api.model
     def _cron_sla_scan(self):

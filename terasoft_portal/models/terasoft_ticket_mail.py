@@ -1,4 +1,9 @@
-from odoo import api, models
+from datetime import timedelta
+
+from markupsafe import escape
+
+from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .terasoft_ticket import CUSTOMER, WORKFLOW
 
@@ -10,15 +15,21 @@ MOVE_SUBTYPES = {
     "discarded": "terasoft_portal.mt_ticket_discarded",
 }
 DEFAULT_MOVE_SUBTYPE = "terasoft_portal.mt_ticket_update"
-CREATED_KEY = "terasoft.ticket.created"  # precommit data: tickets that get the acknowledgement
+# Context keys with which a creation is silent (imports, data loading): no acknowledgement.
+SILENT_CREATE_KEYS = ("install_mode", "tracking_disable", "mail_notrack")
 
 
 class TerasoftTicket(models.Model):
     """Notifications and the email channel of tickets.
 
     Who gets what:
-    - creation: the acknowledgement (`mail_template_ticket_received`) through ``_track_template``
-      (so ``mail_notrack``/``tracking_disable`` imports send none);
+    - creation: the acknowledgement (`mail_template_ticket_received`) to the contact, and Odoo's
+      "You have been assigned" to the assignee, are sent by the cron `ir_cron_ticket_acknowledge`
+      that the creation triggers (``ir.cron._trigger``, for the workers' next check, within a
+      minute). The ticket is created with ``ack_pending``, a flag committed with it: the
+      acknowledgement is never lost, sent once, in the contact's language, and not rendered in
+      the request that creates the ticket (the portal form answers at once). Imports with
+      ``mail_notrack``/``tracking_disable`` send none;
     - support and system moves (actor not `customer` in WORKFLOW): one message per ticket from
       `mail_template_ticket_update`, rendered in the contact's language, posted as a public
       `auto_comment` with a `mt_ticket_*` subtype: the contact and the followers get it by email,
@@ -32,11 +43,36 @@ class TerasoftTicket(models.Model):
     _inherit = "terasoft.ticket"
     _primary_email = "email_from"  # message_new stores the sender there
 
+    ack_pending = fields.Boolean(
+        "Acknowledgement Pending", copy=False, readonly=True, export_string_translation=False,
+        help="Created, not yet acknowledged to the contact: the acknowledgement cron sends it.",
+    )
+    last_state_log_id = fields.Many2one(
+        "terasoft.ticket.state.log", compute="_compute_last_state_log_id", export_string_translation=False,
+    )
+
+    # the acknowledgement cron looks for the few pending tickets among all
+    _ack_pending_idx = models.Index("(id) WHERE ack_pending IS TRUE")
+
+    @api.depends("state_log_ids.date")
+    def _compute_last_state_log_id(self):
+        """The latest state log of each ticket, in one query for all of ``self`` (the
+        notification templates and ``_track_subtype`` read it for whole batches)."""
+        Log = self.env["terasoft.ticket.state.log"].sudo()
+        Log.flush_model(["ticket_id", "date"])
+        ids = [ticket_id for ticket_id in self.ids if ticket_id]
+        last = dict(self.env.execute_query(SQL(
+            "SELECT DISTINCT ON (ticket_id) ticket_id, id FROM terasoft_ticket_state_log"
+            " WHERE ticket_id = ANY(%s) ORDER BY ticket_id, date DESC, id DESC", ids))) if ids else {}
+        for ticket in self:
+            ticket.last_state_log_id = Log.browse(last.get(ticket.id))
+
     # ------------------------------------------------------------------ notifications
 
     def _last_state_log(self):
+        """The latest state log of the ticket (sudo'ed, for templates): see last_state_log_id."""
         self.ensure_one()
-        return self.env["terasoft.ticket.state.log"].sudo().search([("ticket_id", "=", self.id)], limit=1)
+        return self.sudo().last_state_log_id
 
     def _state_label(self):
         """The label of the ticket's state in the language of the environment (templates)."""
@@ -70,9 +106,13 @@ class TerasoftTicket(models.Model):
         """Post ``template`` on every ticket of ``self`` with one composer: the template is
         rendered for all the tickets at once (per language), not one composer per ticket as
         ``message_post_with_source`` does; a cron closing thousands of tickets relies on it.
-        Runs as superuser: the notification is the system's, whoever moved the tickets."""
+        Runs as superuser: the notification is the system's, whoever moved the tickets.
+
+        The emails go through the mail queue, woken at once (``ir.cron._trigger``), never sent
+        by the transaction that posts them: no SMTP dialogue inside a request or a batch."""
         if not self:
             return
+        self._ensure_access_tokens()
         composer = self.env["mail.compose.message"].sudo().with_context(
             default_composition_mode="comment",
             default_model=self._name,
@@ -82,32 +122,132 @@ class TerasoftTicket(models.Model):
             "message_type": "auto_comment",
             "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid),
             "email_layout_xmlid": "mail.mail_notification_light",
+            "force_send": False,
         })
-        composer._action_send_mail()
+        # the composer renders (per language, as for one ticket); the messages are created at once
+        self.sudo()._message_post_batch(composer._manage_mail_values(composer._prepare_mail_values(self.ids)))
+        self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+
+    def _message_post_batch(self, post_values_all):
+        """``message_post(**values)`` on each ticket of ``post_values_all`` ({ticket id: values},
+        as the mail composer prepares them for its comment mode), with the ``mail.message``
+        records created in one ``create``, then each message notified as message_post does.
+
+        For system notifications (``auto_comment``) only, without attachments, so that the
+        author is not subscribed; the parent message, which message_post searches for each
+        ticket (the thread's latest), is left empty: emails are threaded by their References
+        headers, computed when they are notified. message_post creates one message at a time,
+        which made a batch of notifications cost a query and a few milliseconds per ticket
+        more. Returns the messages.
+        """
+        Message = self.env["mail.message"]
+        tickets = self.browse(list(post_values_all))._fallback_lang()
+        alias_domains = tickets.sudo()._mail_get_alias_domains(default_company=self.env.company)
+        companies = tickets._mail_get_companies(default=self.env.company)
+        msg_values_list, notif_kwargs_list = [], []
+        for ticket in tickets:
+            values = dict(post_values_all[ticket.id])
+            if values.pop("attachments", None) or values.pop("attachment_ids", None) \
+                    or values.get("message_type") != "auto_comment":
+                raise ValueError("_message_post_batch posts system notifications without attachments")
+            msg_values = {key: value for key, value in values.items() if key in Message._fields}
+            author_id, email_from = ticket._message_compute_author(msg_values.get("author_id"), msg_values.get("email_from"))
+            msg_values.setdefault("email_add_signature", True)
+            msg_values.update({
+                "author_id": author_id,
+                "email_from": email_from,
+                "model": self._name,
+                "res_id": ticket.id,
+                "body": escape(msg_values.get("body") or ""),
+                "parent_id": msg_values.get("parent_id") or False,
+                "subject": msg_values.get("subject") or False,
+                "partner_ids": list(msg_values.get("partner_ids") or []),
+            })
+            if "record_alias_domain_id" not in msg_values:
+                msg_values["record_alias_domain_id"] = alias_domains[ticket.id].id
+            if "record_company_id" not in msg_values:
+                msg_values["record_company_id"] = companies[ticket.id].id
+            if "reply_to" not in msg_values:
+                msg_values["reply_to"] = ticket._notify_get_reply_to(default=email_from, author_id=author_id)[ticket.id]
+            msg_values_list.append(msg_values)
+            notif_kwargs_list.append({key: value for key, value in values.items() if key not in msg_values})
+        messages = tickets._message_create(msg_values_list)
+        for ticket, message, msg_values, notif_kwargs in zip(tickets, messages, msg_values_list, notif_kwargs_list):
+            ticket._message_post_after_hook(message, msg_values)
+            ticket._notify_thread(message, msg_values, **notif_kwargs)
+        return messages
+
+    def _ensure_access_tokens(self):
+        """Give the tickets of ``self`` that have none an access token, in one query (the
+        portal link of a notification needs it; ``portal.mixin`` writes them one by one)."""
+        missing = self.filtered(lambda ticket: not ticket.access_token)
+        if missing:
+            missing.flush_recordset(["access_token"])
+            self.env.execute_query(SQL(
+                "UPDATE terasoft_ticket SET access_token = gen_random_uuid()::text"
+                " WHERE id = ANY(%s) AND access_token IS NULL", missing.ids))
+            missing.invalidate_recordset(["access_token"])
 
     def _send_autoclose_reminder(self):
         template = self.env.ref("terasoft_portal.mail_template_ticket_autoclose_reminder")
         self.filtered("partner_id")._post_template_batch(template, "terasoft_portal.mt_ticket_reminder")
         self.write({"autoclose_reminder_sent": True})
 
+    # ------------------------------------------------------------------ acknowledgement
+
     @api.model_create_multi
     def create(self, vals_list):
+        context = self.env.context
+        if not any(context.get(key) for key in SILENT_CREATE_KEYS):
+            for vals in vals_list:
+                if vals.get("partner_id") or context.get("default_partner_id"):
+                    vals["ack_pending"] = True
         tickets = super().create(vals_list)
-        if not self.env.context.get("install_mode"):
-            self.env.cr.precommit.data.setdefault(CREATED_KEY, set()).update(tickets.filtered("partner_id").ids)
+        if any(tickets.mapped("ack_pending")):
+            self._wake_acknowledgement_cron()
         return tickets
 
-    def _track_template(self, changes):
-        """The acknowledgement on creation (number, title, take-in-charge promise)."""
-        templates = super()._track_template(changes)
-        created = self.env.cr.precommit.data.get(CREATED_KEY, set())
-        if self.id in created:  # on creation `changes` lists the tracked fields given (`name` at least)
-            created.discard(self.id)
-            templates["state"] = (self.env.ref("terasoft_portal.mail_template_ticket_received"), {
-                "subtype_xmlid": "terasoft_portal.mt_ticket_new",
-                "email_layout_xmlid": "mail.mail_notification_light",
-            })
-        return templates
+    @api.model
+    def _wake_acknowledgement_cron(self):
+        """Trigger the acknowledgement cron for its workers' next check (within a minute).
+
+        A trigger due now would also wake the workers at once, with a NOTIFY sent on a new
+        connection to the ``postgres`` database (Odoo does not pool those): some 10 ms added
+        to each ticket creation, for an email that may as well leave a few seconds later."""
+        # ir.cron._trigger() without its reads (env.ref's existence check, the cron's `active`):
+        # the trigger of an inactive cron is merely never used, then garbage-collected
+        self.env["ir.cron.trigger"].sudo().create({
+            "cron_id": self.env["ir.model.data"]._xmlid_to_res_id("terasoft_portal.ir_cron_ticket_acknowledge"),
+            "call_at": fields.Datetime.now() + timedelta(seconds=1),
+        })
+
+    def _message_auto_subscribe_notify(self, partner_ids, template):
+        """Odoo's "You have been assigned" email: for a ticket waiting for its acknowledgement,
+        the acknowledgement cron sends it (see ``_send_acknowledgement``), not the request."""
+        return super(TerasoftTicket, self.filtered(lambda ticket: not ticket.ack_pending)) \
+            ._message_auto_subscribe_notify(partner_ids, template)
+
+    @api.model
+    def _cron_acknowledge(self):
+        """Acknowledge the new tickets (``ack_pending``), CRON_BATCH_SIZE at a time."""
+        self.sudo()._cron_batches([("ack_pending", "=", True)], lambda tickets: tickets._send_acknowledgement())
+
+    def _send_acknowledgement(self):
+        """Post the acknowledgement on each ticket of ``self`` (one composer, rendered in each
+        contact's language) and tell each assignee as Odoo does on assignment; clear the flag
+        in the same transaction, so that each ticket is acknowledged exactly once."""
+        self.write({"ack_pending": False})
+        template = self.env.ref("terasoft_portal.mail_template_ticket_received", raise_if_not_found=False)
+        if template:
+            self.filtered("partner_id")._post_template_batch(template, "terasoft_portal.mt_ticket_new")
+        # as mail.thread's auto-subscription: not when the assignees created the ticket themselves
+        assigned = self.filtered(lambda t: t.user_id.active and t.user_id != t.create_uid)
+        for ticket in assigned.with_context(mail_notify_force_send=False):  # the queue sends them
+            partner = ticket.user_id.partner_id
+            ticket.with_context(lang=partner.lang)._message_auto_subscribe_notify(
+                partner.ids, "mail.message_user_assigned")
+        if assigned:
+            self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
 
     def _track_subtype(self, initial_values):
         """Staff hear about the customer's own moves (closing); support and system moves are

@@ -7,6 +7,7 @@ through the workflow's ``action_customer_*`` methods and ``message_post``.
 import os
 
 from odoo import api, fields, models
+from odoo.exceptions import MissingError
 from odoo.tools import format_datetime, plaintext2html
 
 # ir.config_parameter keys, also exposed in res.config.settings
@@ -121,7 +122,9 @@ class TerasoftTicket(models.Model):
         if errors:
             return self.browse(), errors
         partner = self.env.user.partner_id
-        ticket = self.sudo().create({
+        # the acknowledgement and the assignee's notice are sent by a cron (ack_pending); any
+        # other email goes through the mail queue: no SMTP dialogue in the portal request
+        ticket = self.sudo().with_context(mail_notify_force_send=False).create({
             **vals,
             # The customer types plain text: escape it, keep its line breaks.
             "description": plaintext2html(description) if description else False,
@@ -139,8 +142,13 @@ class TerasoftTicket(models.Model):
             record_id = int(value or 0)
         except (TypeError, ValueError):
             return self.env[model_name]
-        record = self.env[model_name].sudo().browse(record_id).exists() if record_id > 0 else self.env[model_name]
-        return record.filtered("active")
+        if record_id <= 0:
+            return self.env[model_name]
+        record = self.env[model_name].sudo().browse(record_id)
+        try:  # one query, that also fetches what create() reads next (exists() would be a second)
+            return record if record.active else self.env[model_name]
+        except MissingError:
+            return self.env[model_name]
 
     # ------------------------------------------------------------------ page content
     def _portal_public_messages(self):
