@@ -11,10 +11,27 @@ from collections import Counter
 from pathlib import Path
 
 
+PORT_RANGE = None  # (low, high): set by run.py --ports, so that parallel runs do not collide
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free local TCP port: any (the OS picks) or, with PORT_RANGE, the first free one in it."""
+    if PORT_RANGE is None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    for port in range(PORT_RANGE[0], PORT_RANGE[1] + 1):
+        if port in _ports_given:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ports_given.add(port)
+        return port
+    raise RuntimeError(f"no free port left in {PORT_RANGE[0]}-{PORT_RANGE[1]}")
 
 
 class SmtpSink:

@@ -50,6 +50,7 @@ class Odoo:
         self.options = self.conf["options"]
         self.db = args.db or f"rel_run_{os.getpid()}"
         self.port = faults.free_port()
+        self.gevent_port = faults.free_port()  # Odoo's websocket process: 8072 unless told, shared by parallel runs
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
         self.registry = None
@@ -81,6 +82,7 @@ class Odoo:
         log(f"starting Odoo --workers=2 on 127.0.0.1:{self.port} (log {self.logfile})")
         cmd = [sys.executable, str(Path(self.args.odoo_src) / "odoo-bin"), "-c", self.args.config, "-d", self.db,
                f"--db-filter=^{self.db}$", "--workers=2", "--max-cron-threads=0", f"--http-port={self.port}",
+               f"--gevent-port={self.gevent_port}",
                "--http-interface=127.0.0.1", "--limit-time-real=300", "--limit-time-cpu=120",
                "--log-level=warn", f"--logfile={self.logfile}"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -146,6 +148,7 @@ class Load:
         self.odoo, self.sessions, self.duration, self.tag = odoo, sessions, duration, tag
         self.statuses = Counter()
         self.errors = []          # 5xx and exceptions
+        self.error_times = []     # (monotonic time, error): to tell which fault caused it
         self.tickets = []         # acknowledged ticket markers
         self.comments = []        # acknowledged comment markers
         self.lock = threading.Lock()
@@ -188,11 +191,13 @@ class Load:
                     self.statuses[response.status_code] += 1
                     if response.status_code >= 500:
                         self.errors.append(f"{kind} HTTP {response.status_code}")
+                        self.error_times.append((time.monotonic(), self.errors[-1]))
             except Exception as exc:
                 with self.lock:
                     self.requests += 1
                     self.statuses["exc"] += 1
                     self.errors.append(f"{type(exc).__name__}")
+                    self.error_times.append((time.monotonic(), self.errors[-1]))
                 time.sleep(0.2)
 
     def run(self, clients, during=None):
@@ -307,6 +312,7 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
     load.category = category
     queued = {}  # message_id -> mail.mail id, every mail the queue had to send
     recovery = {}
+    fault_times = {}  # fault -> monotonic time it was injected
 
     def run_queue(label):
         with odoo.env() as env:
@@ -333,15 +339,18 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
         at(3)
         run_queue("SMTP up")
         at(8)
+        fault_times["worker kill"] = time.monotonic()
         pid = faults.kill_worker(odoo.proc.pid)
         recovery["worker"] = odoo.wait_ready(30, "/my/tickets", probe) if pid else None
         notes.append(f"killed worker {pid}")
         at(18)
         if pg_datadir:
+            fault_times["postgres restart"] = time.monotonic()
             took = faults.pg_restart(pg_datadir)
             recovery["postgres"] = odoo.wait_ready(30, "/my/tickets", probe)
             notes.append(f"PostgreSQL restarted in {took:.1f} s")
         at(28)
+        fault_times["smtp down"] = time.monotonic()
         sink.stop()
         time.sleep(1)
         run_queue("SMTP down")
@@ -370,6 +379,13 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
     if left:
         failures.append(f"{left} emails still queued or failed after SMTP came back")
     fivexx = sum(n for s, n in load.statuses.items() if isinstance(s, int) and s >= 500)
+    if fivexx:  # the issue asks for zero 5xx, faults included
+        def after(moment):
+            name, at_ = max(((n, t) for n, t in fault_times.items() if t <= moment), key=lambda f: f[1],
+                            default=("start", moment))
+            return f"{moment - at_:.1f} s after {name}"
+        failures.append(f"{fivexx} HTTP 5xx answers: " + "; ".join(
+            f"{error} ({after(moment)})" for moment, error in load.error_times if "HTTP 5" in error)[:600])
     rec = ", ".join(f"{k} {v:.1f} s" if v is not None else f"{k} NOT" for k, v in recovery.items())
     line = (f"faults: kill -9 worker, {'PostgreSQL restart' if pg_datadir else 'PostgreSQL restart skipped (' + pg_skip_reason + ')'}"
             f", SMTP down 10 s; {load.requests:,} requests ({fivexx} 5xx, {load.statuses.get('exc', 0)} "
@@ -407,7 +423,12 @@ def main():
     parser.add_argument("--no-pg-restart", metavar="REASON", default="")
     parser.add_argument("--parts", default="isolation,hostile,load,faults")
     parser.add_argument("--no-proxy", action="store_true", help="talk to Odoo directly, without HAProxy")
+    parser.add_argument("--ports", metavar="LOW-HIGH",
+                        help="take every port (Odoo, its websocket process, HAProxy, SMTP sink) from this range")
     args = parser.parse_args()
+    if args.ports:
+        low, high = (int(p) for p in args.ports.split("-"))
+        faults.PORT_RANGE = (low, high)
     parts = args.parts.split(",")
 
     odoo = Odoo(args)

@@ -18,3 +18,4 @@ from . import terasoft_ticket_mail
 from . import terasoft_ticket_cron
 from . import res_company
 from . import mail_mail
+from . import terasoft_mail_handoff
