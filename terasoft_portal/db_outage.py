@@ -18,14 +18,18 @@ could not open a cursor at all. So:
 * before COMMIT, or before a cursor could be opened: wait until PostgreSQL accepts connections
   again (at most ``OUTAGE_WAIT`` seconds), then serve the request again from scratch, at most
   ``MAX_RETRIES`` times. The client sees a slower answer, not an error;
-* during or after COMMIT: never again. The COMMIT may have been applied, and a POST served twice
-  could create a ticket twice. The answer is a 503 that says so (``ir.http._handle_error``);
+* during COMMIT (or in the post-commit hooks): the COMMIT may have been applied, and a POST served
+  twice could create a ticket twice. So the transaction id is read right before COMMIT
+  (prepare_commit) and, once PostgreSQL is back, its fate asked with ``txid_status()``, which
+  PostgreSQL provides for exactly this case: committed -> the answer prepared before COMMIT is
+  sent (the post-commit hooks did not run: queued mails wait for the mail queue); aborted ->
+  served again as above; unknown -> a 503 that says the request may have been saved
+  (``ir.http._handle_error``). GET and HEAD are served again in any case: by HTTP's definition
+  they can be repeated;
 * PostgreSQL still down after ``OUTAGE_WAIT``: 503 with ``Retry-After``.
 
-"Before COMMIT" is decided from the traceback: the error did not go through ``Cursor.commit``
-(which also runs the post-commit hooks, whose failures are after a successful COMMIT). This is
-conservative: an error in the last flush that ``commit()`` does before sending COMMIT counts as
-"maybe committed".
+"During COMMIT" is decided from the traceback: the error went through ``Cursor.commit``. This is
+conservative: an error in the last flush that ``commit()`` does before sending COMMIT counts too.
 
 Why a ``post_load`` hook and not only an ``ir.http`` override: the request cursor is opened, and
 the whole transaction run, by ``odoo.http.Request._serve_db``; no ``ir.http`` method runs when the
@@ -33,8 +37,9 @@ cursor cannot be opened, nor around the transaction (``service.model.retrying`` 
 documented place for such process-wide behaviour is the manifest's ``post_load`` hook: it runs once
 per process when the module is imported (at registry loading, i.e. in the prefork master when the
 server is started with ``-d``; or at startup when listed in ``--load``/``server_wide_modules``).
-The ``ir.http._handle_error`` override (models/ir_http.py) does the rest: it turns the error into
-an honest 503 without touching the dead cursor.
+The ``ir.http`` overrides (models/ir_http.py) do the rest: ``_post_dispatch`` calls
+prepare_commit, ``_handle_error`` turns the error into an honest 503 without touching the dead
+cursor.
 """
 import logging
 import time
@@ -45,6 +50,7 @@ from markupsafe import escape
 
 import odoo.http
 from odoo import sql_db
+from odoo.http import SAFE_HTTP_METHODS
 from odoo.tools.translate import LazyTranslate
 
 _logger = logging.getLogger(__name__)
@@ -169,38 +175,91 @@ def _rewind_uploads(request):
     return True
 
 
+class _Attempt:
+    """What one run of a request leaves for serve_db_through_outages (see prepare_commit)."""
+    __slots__ = ("response", "txid")
+
+    def __init__(self):
+        self.response = None  # the answer, built before COMMIT
+        self.txid = None  # the transaction id, read right before COMMIT (unsafe methods only)
+
+
+def prepare_commit(request, response):
+    """Called by ``ir.http._post_dispatch``, in the request's transaction, before COMMIT: keep
+    the answer, and for a POST (or another unsafe method) have the transaction id read after
+    the last writes, so that a COMMIT cut by a lost connection can be checked afterwards."""
+    attempt = getattr(request, "terasoft_attempt", None)
+    if attempt is None:
+        return  # not served through serve_db_through_outages (post_load hook not run)
+    attempt.response = response
+    cr = request.env.cr
+    if request.httprequest.method in SAFE_HTTP_METHODS or cr.readonly:
+        return
+
+    def read_transaction_id():
+        cr.execute("SELECT txid_current()")
+        attempt.txid = cr.fetchone()[0]
+    cr.precommit.add(read_transaction_id)
+
+
+def transaction_status(dbname, txid):
+    """'committed', 'aborted', 'in progress' or None (unknown) for transaction ``txid``: what
+    PostgreSQL's txid_status() is made for, a COMMIT whose answer was lost with the connection."""
+    if txid is None:
+        return None
+    try:
+        with sql_db.db_connect(dbname).cursor() as cr:
+            cr.execute("SELECT txid_status(%s)", [txid])
+            return cr.fetchone()[0]
+    except psycopg2.Error:
+        return None
+
+
 def serve_db_through_outages(request, serve_db):
     """``Request._serve_db`` (given as ``serve_db``), served again when the database connection
     was lost before COMMIT; see the module docstring."""
+    method, path = request.httprequest.method, request.httprequest.path
     retries = 0
     deadline = None
     while True:
+        attempt = request.terasoft_attempt = _Attempt()
         try:
             return serve_db(request)
         except Exception as exc:
-            if not is_connection_lost(exc) or reached_commit(exc):
+            if not is_connection_lost(exc):
                 raise
             failure = exc
         deadline = deadline or time.monotonic() + OUTAGE_WAIT
-        if retries >= MAX_RETRIES or not _rewind_uploads(request):
-            break
         try:
             waited = wait_for_database(request.db, deadline)
         except DatabaseGone:
             raise failure from None  # Odoo's own handling (serve without database)
         if waited is None:
-            break
+            if reached_commit(failure):
+                raise failure  # 503 "check whether it was saved" (ir.http._handle_error)
+            _logger.warning("%s %s: database connection lost (%s) and PostgreSQL still unreachable: 503",
+                            method, path, type(failure).__name__)
+            return service_unavailable(request)
+        if reached_commit(failure) and method not in SAFE_HTTP_METHODS:
+            status = transaction_status(request.db, attempt.txid)
+            if status == "committed" and attempt.response is not None:
+                _logger.warning("%s %s: database connection lost during COMMIT (%s), which was applied: "
+                                "answering as prepared", method, path, type(failure).__name__)
+                return attempt.response
+            if status != "aborted":
+                raise failure  # 503 "check whether it was saved" (ir.http._handle_error)
+            # aborted: like a failure before COMMIT, nothing was saved
+        if retries >= MAX_RETRIES or not _rewind_uploads(request):
+            _logger.warning("%s %s: database connection lost (%s) %d times: 503", method, path,
+                            type(failure).__name__, retries + 1)
+            return service_unavailable(request)
         retries += 1
-        _logger.warning(
-            "%s %s: database connection lost before COMMIT (%s), PostgreSQL answers again after %.1f s: "
-            "serving the request again (%d/%d)", request.httprequest.method, request.httprequest.path,
-            type(failure).__name__, waited, retries, MAX_RETRIES)
+        _logger.warning("%s %s: database connection lost, nothing committed (%s), PostgreSQL answers again "
+                        "after %.1f s: serving the request again (%d/%d)", method, path,
+                        type(failure).__name__, waited, retries, MAX_RETRIES)
         # start from the stored session and an empty response, like service.model.retrying
         request.session = request._get_session_and_dbname()[0]
         request.future_response = odoo.http.FutureResponse()
-    _logger.warning("%s %s: database connection lost before COMMIT (%s) and PostgreSQL still unreachable: 503",
-                    request.httprequest.method, request.httprequest.path, type(failure).__name__)
-    return service_unavailable(request)
 
 
 def post_load():

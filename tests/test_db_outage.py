@@ -80,6 +80,18 @@ class TestConnectionLossClassification(TerasoftCase):
         except psycopg2.InterfaceError as exc:
             self.assertTrue(db_outage.reached_commit(exc))
 
+    def test_transaction_status_tells_a_committed_from_an_aborted_transaction(self):
+        dbname = self.env.cr.dbname
+        txids = {}
+        for outcome in ("commit", "rollback"):
+            with sql_db.db_connect(dbname).cursor() as cr:  # its own transaction, outside the test's
+                cr.execute("SELECT txid_current()")
+                txids[outcome] = cr.fetchone()[0]
+                getattr(cr, outcome)()
+        self.assertEqual(db_outage.transaction_status(dbname, txids["commit"]), "committed")
+        self.assertEqual(db_outage.transaction_status(dbname, txids["rollback"]), "aborted")
+        self.assertIsNone(db_outage.transaction_status(dbname, None))
+
     def test_post_load_hook_wraps_the_request_serving_once(self):
         # odoo-bin imports the module through load_openerp_module, which calls the manifest's
         # post_load (pytest may have imported it before: the HTTP tests install it themselves)
@@ -185,29 +197,61 @@ class TestRequestsDuringOutage(TerasoftHttpCase):
         self.assertEqual(response.status_code, 503)
         self.assertEqual(len(calls), 1 + db_outage.MAX_RETRIES)
 
-    def test_connection_lost_in_commit_is_not_served_again(self):
-        # the COMMIT may have been applied: serving the post again could create the ticket twice
+    def _lose_connection_in_commit(self):
+        """Patch the ticket creation: its request's connection is lost in COMMIT."""
         calls = []
         original = type(self.env["terasoft.ticket"])._portal_create_ticket
 
         def create_then_lose_connection_in_commit(records, *args, **kwargs):
             calls.append(1)
             cr = records.env.cr
-            flushes = []
+            if len(calls) == 1:
+                flushes = []
 
-            def flush():  # retrying flushes once, then commit() flushes again: fail there
-                flushes.append(1)
-                if len(flushes) == 2:
-                    raise server_gone()
-                return type(cr).flush(cr)
-            cr.flush = flush
+                def flush():  # retrying flushes once (pre-commit hooks), then commit() again: fail there
+                    flushes.append(1)
+                    if len(flushes) == 2:
+                        raise server_gone()
+                    return type(cr).flush(cr)
+                cr.flush = flush
             return original(records, *args, **kwargs)
-        with patch.object(type(self.env["terasoft.ticket"]), "_portal_create_ticket",
-                          create_then_lose_connection_in_commit), mute_logger(*QUIET):
+        return patch.object(type(self.env["terasoft.ticket"]), "_portal_create_ticket",
+                            create_then_lose_connection_in_commit), calls
+
+    def test_post_whose_commit_fate_is_unknown_is_not_served_again(self):
+        # the COMMIT may have been applied: serving the post again could create the ticket twice
+        # (here its transaction, inside the test's, is still 'in progress' for PostgreSQL)
+        patcher, calls = self._lose_connection_in_commit()
+        with patcher, mute_logger(*QUIET):
             response = self.url_open("/my/tickets/new", data=self._form("Stampa forse salvata"), allow_redirects=False)
         self.assertEqual(len(calls), 1)
         self.assertEqual(response.status_code, 503)
         self.assertIn("Check whether it was saved", response.text)
+
+    def test_post_whose_commit_was_applied_gets_its_answer(self):
+        patcher, calls = self._lose_connection_in_commit()
+        statuses = []
+
+        def committed(dbname, txid):
+            statuses.append(txid)
+            return "committed"
+        with patcher, patch.object(db_outage, "transaction_status", committed), mute_logger(*QUIET), \
+                self.assertLogs(OUTAGE_LOGGER, logging.WARNING) as logs:
+            response = self.url_open("/my/tickets/new", data=self._form("Stampa salvata"), allow_redirects=False)
+        self.assertEqual(len(calls), 1, "not served twice")
+        self.assertTrue(statuses[0], "the transaction id was read before COMMIT")
+        self.assertEqual(response.status_code, 303, "the answer prepared before COMMIT")
+        self.assertIn("/my/tickets/", response.headers["Location"])
+        self.assertIn("which was applied", logs.output[0])
+
+    def test_post_whose_commit_was_aborted_is_served_again(self):
+        patcher, calls = self._lose_connection_in_commit()
+        with patcher, patch.object(db_outage, "transaction_status", return_value="aborted"), \
+                mute_logger(*QUIET), mute_logger(OUTAGE_LOGGER):
+            response = self.url_open("/my/tickets/new", data=self._form("Stampa annullata"), allow_redirects=False)
+        self.assertEqual(len(calls), 2)
+        self.assertEqual(response.status_code, 303)
+        self.assertEqual(len(self.Ticket.search([("name", "=", "Stampa annullata")])), 1)
 
     def test_other_database_errors_keep_odoo_handling(self):
         patcher, calls = self._fail_first_calls(

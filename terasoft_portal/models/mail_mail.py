@@ -58,11 +58,15 @@ class MailMail(models.Model):
     when that transaction cannot commit after the SMTP server accepted the mail (process killed,
     PostgreSQL restarting), the mail is still 'outgoing' and the next run sends it again. Here a
     row of ``terasoft.mail.handoff`` is committed, in its own transaction, right before a mail is
-    handed to the SMTP server, and deleted once the outcome is committed. A mail still
+    handed to the SMTP server. A mail still
     'outgoing' with such a row was handed over by a run that never recorded the outcome: it is
     counted as sent and logged, never sent again (at-most-once on that window).
 
     Every crash point of one mail, in order:
+
+    Once the outcome is committed, the row is useless but harmless (its mail is no longer
+    'outgoing'): process_email_queue deletes such rows in one statement, rather than one more
+    transaction (and disk flush) per mail sent.
 
     1. before the handoff row is committed (rendering, building the message; kill -9 or
        PostgreSQL down): nothing was sent, no row; the mail stays 'outgoing' and the next run
@@ -77,10 +81,12 @@ class MailMail(models.Model):
     4. accepted, outcome not committed (kill -9, PostgreSQL restart, commit failure): the row
        and the 'outgoing' state remain; the next run counts the mail as sent and logs it. Not
        twice (this was the duplicate the reliability suite found).
-    5. outcome committed, row not yet deleted (post-commit cleanup failed): harmless, the mail
-       is no longer 'outgoing'; process_email_queue deletes such rows.
+    5. outcome committed: the row stays until the next queue run deletes it; the mail is no
+       longer 'outgoing', and a mail queued again (Retry) drops its row first.
     6. SMTP server unreachable: the connection fails before any handoff; Odoo marks the batch
-       failed with failure_type 'mail_smtp' and process_email_queue queues it again (no row).
+       failed with failure_type 'mail_smtp' and process_email_queue queues it again. send()
+       counts the mails of the batch left by a dead run (case 4) as sent before connecting,
+       so they never enter that retry loop.
     7. two processes on the same mail (post-commit sending of a request and the queue's cron):
        the sender locks the mail's row before recording, and the row is unique per mail, so
        the second one stops before the SMTP exchange.
@@ -103,7 +109,9 @@ class MailMail(models.Model):
             success_pids, success_emails, failure_reason=failure_reason, failure_type=failure_type)
 
     def mark_outgoing(self):
-        # a mail queued again by hand is sent again: forget any handoff of its earlier attempt
+        # a mail queued again by hand (Retry button) is to be sent again: forget the handoff of
+        # an earlier attempt, which would make it count as sent. Not in write(): the queue's
+        # own requeue after an SMTP outage must keep it (see send()).
         if self._smtp_handoff_enabled():
             self._smtp_handoff_forget(self.ids)
         return super().mark_outgoing()
@@ -143,15 +151,23 @@ class MailMail(models.Model):
                 _logger.warning("Sending %s email(s) after commit failed; they stay queued for the mail queue.",
                                 len(email_ids), exc_info=True)
 
+    def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
+        # Before connecting: when the SMTP server is unreachable, Odoo marks the whole batch
+        # failed ('mail_smtp', queued again later), and a mail handed over by a dead run must
+        # not go through that and be sent again.
+        if self and self._smtp_handoff_enabled():
+            self -= self._smtp_handoff_count_unconfirmed_as_sent()
+        return super().send(auto_commit=auto_commit, raise_exception=raise_exception,
+                            post_send_callback=post_send_callback)
+
     def _send(self, auto_commit=False, raise_exception=False, smtp_session=None, alias_domain_id=False,
               mail_server=False, post_send_callback=None):
         kwargs = dict(auto_commit=auto_commit, raise_exception=raise_exception, alias_domain_id=alias_domain_id,
                       mail_server=mail_server, post_send_callback=post_send_callback)
         if smtp_session is None or not self._smtp_handoff_enabled():
             return super()._send(smtp_session=smtp_session, **kwargs)
-        counted = self._smtp_handoff_count_unconfirmed_as_sent()
         # one mail at a time, so that the session knows which mail it hands over
-        for mail in self - counted:
+        for mail in self:
             super(MailMail, mail)._send(smtp_session=SmtpHandoffSession(smtp_session, mail), **kwargs)
         return True
 
@@ -181,11 +197,6 @@ class MailMail(models.Model):
             raise SmtpHandoffNotRecorded(f"mail.mail {self.id}: handoff not recorded ({exc}), not sent") from exc
         if not recorded:
             raise SmtpHandoffNotRecorded(f"mail.mail {self.id} is being handed to the SMTP server by another run")
-        # once the outcome is committed, the record has done its job
-        handed = self.env.cr.postcommit.data.setdefault("terasoft_portal.smtp_handoffs", [])
-        if not handed:
-            self.env.cr.postcommit.add(lambda: self._smtp_handoff_forget(handed))
-        handed.append(self.id)
 
     @api.model
     def _smtp_handoff_forget(self, mail_ids):
@@ -231,7 +242,5 @@ class MailMail(models.Model):
                 "mail.mail %s (Message-Id %s) was handed to the SMTP server by a run that stopped before "
                 "recording the outcome: counted as sent, not sent again", mail.id, mail.message_id)
         unconfirmed.write({"state": "sent", "failure_type": False, "failure_reason": False})
-        ids = unconfirmed.ids
         unconfirmed._postprocess_sent_message(success_pids=[], success_emails=[])
-        self.env.cr.postcommit.add(lambda: self._smtp_handoff_forget(ids))
         return unconfirmed
