@@ -181,6 +181,10 @@ frontend portal
     bind 127.0.0.1:{port}
     default_backend odoo
 backend odoo
+    # a GET whose worker died under it (kill -9, Odoo's time or memory limits) is sent again:
+    # reading changes nothing. Never a POST: it may have been saved before the worker died.
+    retry-on conn-failure empty-response
+    http-request disable-l7-retry unless METH_GET
     # never more requests in Odoo than workers: the rest wait in HAProxy's queue, not in
     # Odoo's listen backlog (8 x workers), where dropped SYNs cost seconds
     server odoo 127.0.0.1:{odoo_port} maxconn {maxconn}

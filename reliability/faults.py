@@ -11,10 +11,28 @@ from collections import Counter
 from pathlib import Path
 
 
+PORT_RANGE = None  # (low, high): set by run.py --ports, so that parallel runs do not collide
+_ports_given = set()
+
+
 def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free local TCP port: any (the OS picks) or, with PORT_RANGE, the first free one in it."""
+    if PORT_RANGE is None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    for port in range(PORT_RANGE[0], PORT_RANGE[1] + 1):
+        if port in _ports_given:
+            continue
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is free
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ports_given.add(port)
+        return port
+    raise RuntimeError(f"no free port left in {PORT_RANGE[0]}-{PORT_RANGE[1]}")
 
 
 class SmtpSink:
@@ -106,10 +124,12 @@ def worker_pids(master_pid):
         try:
             stat = (entry / "stat").read_text()
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            argv = (entry / "cmdline").read_bytes().decode().split("\0")
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == master_pid and "gevent" not in cmdline:
+        # the websocket process runs `python odoo-bin gevent ...`; workers are forks of the
+        # master and share its arguments (which may include --gevent-port=...)
+        if ppid == master_pid and "gevent" not in argv[1:3]:
             pids.append(int(entry.name))
     return sorted(pids)
 

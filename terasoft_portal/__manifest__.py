@@ -60,6 +60,7 @@
             "terasoft_portal/static/tests/tours/**/*",
         ],
     },
+    "post_load": "post_load",  # db_outage: requests served again after a PostgreSQL restart
     "application": True,
     "installable": True,
 }

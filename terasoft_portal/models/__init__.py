@@ -20,3 +20,4 @@ from . import res_company
 from . import mail_mail
 from . import ir_qweb
 from . import mail_render_mixin
+from . import terasoft_mail_handoff
