@@ -166,6 +166,19 @@ class TestTicketMail(TerasoftMixin, MailCommon):
             self.assertIn(ticket.number, mail.subject)
             self.assertIn(f"/my/tickets/{ticket.id}?access_token={ticket.access_token}", mail.body_html)
 
+    def test_batch_move_logs_one_tracking_note_per_ticket(self):
+        tickets = self._new_ticket(self.english) | self._new_ticket(self.contact)
+        tickets.action_take_in_charge()
+        self.flush_tracking()
+        state = self.env["ir.model.fields"]._get("terasoft.ticket", "state")
+        for ticket in tickets:
+            notes = ticket.message_ids.filtered(lambda m: m.tracking_value_ids.field_id == state)
+            self.assertEqual(len(notes), 1)
+            self.assertRecordValues(notes, [{"message_type": "notification", "is_internal": True,
+                                             "subtype_id": self.env.ref("mail.mt_note").id}])
+            self.assertRecordValues(notes.tracking_value_ids, [{
+                "old_value_char": "Open", "new_value_char": "Waiting for Support"}])
+
     def test_each_staff_move_emails_contact_and_followers(self):
         ticket = self._new_ticket(self.english)
         ticket.message_subscribe(partner_ids=self.colleague.ids)

@@ -4,6 +4,7 @@ from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.mail import generate_tracking_message_id
 
 from .terasoft_ticket import CUSTOMER, WORKFLOW
 
@@ -248,6 +249,55 @@ class TerasoftTicket(models.Model):
                 partner.ids, "mail.message_user_assigned")
         if assigned:
             self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+
+    def _message_track(self, fields_iter, initial_values_dict):
+        """As mail.thread's, but the tracking notes of a batch (state changes without a
+        subtype: support and system moves, which notify with their own message) are created
+        in one ``create`` instead of one per ticket: a cron closing 500 tickets logs 500 notes."""
+        notes = []
+        tracking = super(TerasoftTicket, self.with_context(terasoft_tracking_notes=notes))._message_track(
+            fields_iter, initial_values_dict)
+        if notes:
+            self._message_log_tracking_notes(notes)
+        return tracking
+
+    def _message_log(self, **kwargs):
+        """Within ``_message_track``: keep the tracking note for the batch (see above)."""
+        notes = self.env.context.get("terasoft_tracking_notes")
+        if notes is None or set(kwargs) - {"body", "author_id", "tracking_value_ids"}:
+            return super()._message_log(**kwargs)
+        self.ensure_one()
+        notes.append((self, kwargs))
+        return self.env["mail.message"]
+
+    def _message_log_tracking_notes(self, notes):
+        """Create the tracking notes ``[(ticket, _message_log kwargs)]`` in one ``create``, with
+        the values mail.thread's ``_message_log_batch`` gives a note."""
+        values_list = []
+        reply_to = {}
+        for ticket, kwargs in notes:
+            author_id, email_from = ticket._message_compute_author(kwargs.get("author_id"), None)
+            if (author_id, email_from) not in reply_to:
+                reply_to[author_id, email_from] = self.env["mail.thread"]._notify_get_reply_to(
+                    default=email_from, author_id=author_id)[False]
+            values_list.append({
+                "author_id": author_id,
+                "email_from": email_from,
+                "model": self._name,
+                "res_id": ticket.id,
+                "record_alias_domain_id": False,
+                "record_company_id": False,
+                "message_type": "notification",
+                "is_internal": True,
+                "subject": False,
+                "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                "tracking_value_ids": kwargs.get("tracking_value_ids"),
+                "email_add_signature": False,
+                "message_id": generate_tracking_message_id("message-notify"),
+                "reply_to": reply_to[author_id, email_from],
+                "body": escape(kwargs.get("body") or ""),
+            })
+        return self.sudo()._message_create(values_list)
 
     def _track_subtype(self, initial_values):
         """Staff hear about the customer's own moves (closing); support and system moves are
