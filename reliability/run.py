@@ -410,7 +410,9 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
     rec = ", ".join(f"{k} {v:.1f} s" if v is not None else f"{k} NOT" for k, v in recovery.items())
     line = (f"faults: kill -9 worker, {'PostgreSQL restart' if pg_datadir else 'PostgreSQL restart skipped (' + pg_skip_reason + ')'}"
             f", SMTP down 10 s; {load.requests:,} requests ({fivexx - len(died_with_worker)} 5xx, "
-            f"{load.statuses.get('exc', 0)} connection errors during faults, {len(died_with_worker)} requests "
+            f"{load.statuses.get('exc', 0)} connection errors during faults"
+            f"{' (' + ', '.join(f'{e} {after(m)}' for m, e in load.error_times if 'HTTP' not in e) + ')' if load.statuses.get('exc') else ''}"
+            f", {len(died_with_worker)} requests "
             f"lost with the killed worker: "
             f"{', '.join(f'{e} {after(m)}' for m, e in died_with_worker) or 'none'}); serving again after: {rec}; "
             f"{len(load.tickets)} tickets / "

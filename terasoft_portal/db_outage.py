@@ -115,7 +115,8 @@ def _commit_codes():
 
 def reached_commit(exc):
     """Whether ``exc`` (or an error it was raised from) went through ``Cursor.commit``: the
-    transaction may then be committed, and the request must not be served again."""
+    transaction may then be committed, and the request must not be served again unless
+    PostgreSQL says it was not (transaction_status)."""
     codes = _commit_codes()
     for error in _exception_chain(exc):
         tb = error.__traceback__
@@ -130,22 +131,23 @@ def wait_for_database(dbname, deadline):
     """Seconds until PostgreSQL accepts a connection to ``dbname`` again, or None if it still
     refuses at ``deadline`` (``time.monotonic()``). Raises DatabaseGone when the server answers
     but ``dbname`` cannot be opened."""
+    def answers(name):
+        try:
+            with sql_db.db_connect(name).cursor() as cr:
+                cr.execute("SELECT 1")
+        except psycopg2.Error:
+            return False
+        return True
+
     start = time.monotonic()
     while True:
-        try:
-            with sql_db.db_connect(dbname).cursor() as cr:
-                cr.execute("SELECT 1")
+        if answers(dbname):
             return time.monotonic() - start
-        except psycopg2.Error as exc:
-            if not _is_dead_connection_error(exc):
-                raise
-            try:
-                with sql_db.db_connect("postgres").cursor() as cr:
-                    cr.execute("SELECT 1")
-            except psycopg2.Error:
-                pass  # the whole server is down: an outage, keep waiting
-            else:
-                raise DatabaseGone(dbname) from exc
+        if answers("postgres"):
+            # the server is up: once more, in case it came up between the two attempts
+            if answers(dbname):
+                return time.monotonic() - start
+            raise DatabaseGone(dbname)
         if time.monotonic() + POLL_INTERVAL > deadline:
             return None
         time.sleep(POLL_INTERVAL)

@@ -5,6 +5,7 @@ PostgreSQL is not restarted here (``make reliability`` does that): the errors ps
 when it goes away are raised by patched code at the points where a restart hits a request.
 """
 import logging
+import time
 from unittest.mock import patch
 
 import psycopg2
@@ -91,6 +92,12 @@ class TestConnectionLossClassification(TerasoftCase):
         self.assertEqual(db_outage.transaction_status(dbname, txids["commit"]), "committed")
         self.assertEqual(db_outage.transaction_status(dbname, txids["rollback"]), "aborted")
         self.assertIsNone(db_outage.transaction_status(dbname, None))
+
+    def test_waiting_for_a_database_that_does_not_exist_stops_at_once(self):
+        # a dropped database is not an outage: Odoo's own handling applies (served without database)
+        with self.assertRaises(db_outage.DatabaseGone):
+            db_outage.wait_for_database("terasoft_portal_no_such_db", time.monotonic() + 60)
+        self.assertIsNotNone(db_outage.wait_for_database(self.env.cr.dbname, time.monotonic() + 5))
 
     def test_post_load_hook_wraps_the_request_serving_once(self):
         # odoo-bin imports the module through load_openerp_module, which calls the manifest's

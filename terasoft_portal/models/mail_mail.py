@@ -58,15 +58,13 @@ class MailMail(models.Model):
     when that transaction cannot commit after the SMTP server accepted the mail (process killed,
     PostgreSQL restarting), the mail is still 'outgoing' and the next run sends it again. Here a
     row of ``terasoft.mail.handoff`` is committed, in its own transaction, right before a mail is
-    handed to the SMTP server. A mail still
-    'outgoing' with such a row was handed over by a run that never recorded the outcome: it is
-    counted as sent and logged, never sent again (at-most-once on that window).
+    handed to the SMTP server. A mail still 'outgoing' with such a row was handed over by a run
+    that never recorded the outcome: send() counts it as sent and logs it, never sends it again
+    (at-most-once on that window). Once the outcome is committed, the row is useless but
+    harmless (its mail is no longer 'outgoing'): process_email_queue deletes such rows in one
+    statement, rather than one more transaction (and disk flush) per mail sent.
 
     Every crash point of one mail, in order:
-
-    Once the outcome is committed, the row is useless but harmless (its mail is no longer
-    'outgoing'): process_email_queue deletes such rows in one statement, rather than one more
-    transaction (and disk flush) per mail sent.
 
     1. before the handoff row is committed (rendering, building the message; kill -9 or
        PostgreSQL down): nothing was sent, no row; the mail stays 'outgoing' and the next run
