@@ -1,5 +1,13 @@
-"""The portal's SQL query count must not grow with the number of tickets."""
-from .common import TerasoftHttpCase
+"""The portal's SQL query count must not grow with the number of tickets (and stays within
+the issue's budget of 20 per page)."""
+from unittest.mock import patch
+
+from odoo.sql_db import Cursor
+from odoo.tools import SQL
+
+from .common import TerasoftCase, TerasoftHttpCase
+
+QUERY_BUDGET = 20
 
 
 class TestPortalQueries(TerasoftHttpCase):
@@ -35,6 +43,7 @@ class TestPortalQueries(TerasoftHttpCase):
         self._add_tickets(4)
         self.authenticate("query_user", "query_user")
         small = self._count_queries("/my/tickets")
+        self.assertLessEqual(small, QUERY_BUDGET)
         self._add_tickets(60)
         self.url_open("/my/tickets")
         with self.assertQueryCount(small):
@@ -49,6 +58,7 @@ class TestPortalQueries(TerasoftHttpCase):
         self.authenticate("query_user", "query_user")
         url = f"/my/tickets/{ticket.id}"
         small = self._count_queries(url)
+        self.assertLessEqual(small, QUERY_BUDGET)
         for i in range(20):
             ticket.message_post(body=f"commento {i}", message_type="comment", subtype_xmlid="mail.mt_comment",
                                 author_id=(self.colleague if i % 2 else self.support.partner_id).id)
@@ -57,3 +67,31 @@ class TestPortalQueries(TerasoftHttpCase):
         self.url_open(url)
         with self.assertQueryCount(small):
             self.url_open(url)
+
+    def test_state_filter_counts_only_its_table(self):
+        """A closed state has no open ticket: the open table is empty without being counted."""
+        self._add_tickets(4)
+        self.authenticate("query_user", "query_user")
+        self.url_open("/my/tickets?filterby=closed")
+        queries = []
+        execute = Cursor.execute
+
+        def spy(cr, query, params=None, log_exceptions=None):
+            queries.append(query.code if isinstance(query, SQL) else query)
+            return execute(cr, query, params, log_exceptions)
+        with patch("odoo.sql_db.Cursor.execute", spy):
+            page = self.url_open("/my/tickets?filterby=closed").text
+        self.assertEqual(page.count("o_terasoft_ticket_row"), 2)
+        counts = [query for query in queries if query.startswith('SELECT COUNT(*) FROM "terasoft_ticket"')]
+        self.assertEqual(len(counts), 1, counts)
+
+
+class TestDefaultLanguage(TerasoftCase):
+
+    def test_portal_default_language_follows_the_setting(self):
+        """The cached default language of the portal changes with the contacts' default."""
+        IrDefault = self.env["ir.default"]
+        IrDefault.set("res.partner", "lang", "it_IT")
+        self.assertEqual(IrDefault._portal_default_partner_lang(), "it_IT")
+        IrDefault.set("res.partner", "lang", "en_US")
+        self.assertEqual(IrDefault._portal_default_partner_lang(), "en_US")

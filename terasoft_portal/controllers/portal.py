@@ -15,8 +15,10 @@ from odoo.addons.portal.controllers.portal import CustomerPortal, pager as porta
 
 from ..models.terasoft_ticket import DONE_STATES, OPEN_STATES
 
-# Columns of the ticket tables (and of their links), fetched in one query.
-LIST_FIELDS = ["number", "name", "partner_id", "state", "priority", "user_id", "create_date", "is_done"]
+# Columns of the ticket tables (and of their links), fetched in one query; the company is
+# read along with the contacts' names (it is the user's, which the portal layout reads).
+LIST_FIELDS = ["number", "name", "partner_id", "commercial_partner_id", "state", "priority", "user_id",
+               "create_date", "is_done"]
 
 # The portal's languages; the choice also becomes the user's preference.
 PORTAL_LANGS = ("it_IT", "en_US")
@@ -193,7 +195,8 @@ class TicketPortal(CustomerPortal):
         Ticket = env["terasoft.ticket"]
         tickets = Ticket.sudo().union(*ticket_lists)
         tickets.user_id.fetch(["partner_id"])
-        self._ticket_prefetch_partners(tickets.partner_id | tickets.user_id.partner_id)
+        self._ticket_prefetch_partners(
+            tickets.partner_id | tickets.commercial_partner_id | tickets.user_id.partner_id)
         states = dict(Ticket._fields["state"]._description_selection(env))
         priorities = dict(Ticket._fields["priority"]._description_selection(env))
         days = {}

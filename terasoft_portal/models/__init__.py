@@ -8,6 +8,7 @@ from . import terasoft_ticket_state_log
 from . import res_config_settings
 from . import res_partner_portal_access
 from . import res_users
+from . import ir_default
 from . import ir_http
 from . import terasoft_ticket_support_period
 from . import terasoft_faq_category
