@@ -235,14 +235,17 @@ def serve_db_through_outages(request, serve_db):
         try:
             waited = wait_for_database(request.db, deadline)
         except DatabaseGone:
-            raise failure from None  # Odoo's own handling (serve without database)
+            raise failure  # not an outage: Odoo's own handling (serve without database)
         if waited is None:
             if reached_commit(failure):
                 raise failure  # 503 "check whether it was saved" (ir.http._handle_error)
             _logger.warning("%s %s: database connection lost (%s) and PostgreSQL still unreachable: 503",
                             method, path, type(failure).__name__)
             return service_unavailable(request)
-        if reached_commit(failure) and method not in SAFE_HTTP_METHODS:
+        why = "nothing committed"
+        if reached_commit(failure) and method in SAFE_HTTP_METHODS:
+            why = "a GET can be repeated"
+        elif reached_commit(failure):
             status = transaction_status(request.db, attempt.txid)
             if status == "committed" and attempt.response is not None:
                 _logger.warning("%s %s: database connection lost during COMMIT (%s), which was applied: "
@@ -250,14 +253,14 @@ def serve_db_through_outages(request, serve_db):
                 return attempt.response
             if status != "aborted":
                 raise failure  # 503 "check whether it was saved" (ir.http._handle_error)
-            # aborted: like a failure before COMMIT, nothing was saved
+            why = "its COMMIT was not applied"
         if retries >= MAX_RETRIES or not _rewind_uploads(request):
             _logger.warning("%s %s: database connection lost (%s) %d times: 503", method, path,
                             type(failure).__name__, retries + 1)
             return service_unavailable(request)
         retries += 1
-        _logger.warning("%s %s: database connection lost, nothing committed (%s), PostgreSQL answers again "
-                        "after %.1f s: serving the request again (%d/%d)", method, path,
+        _logger.warning("%s %s: database connection lost, %s (%s), PostgreSQL answers again after %.1f s: "
+                        "serving the request again (%d/%d)", method, path, why,
                         type(failure).__name__, waited, retries, MAX_RETRIES)
         # start from the stored session and an empty response, like service.model.retrying
         request.session = request._get_session_and_dbname()[0]

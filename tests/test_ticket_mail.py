@@ -166,6 +166,20 @@ class TestTicketMail(TerasoftMixin, MailCommon):
             self.assertIn(ticket.number, mail.subject)
             self.assertIn(f"/my/tickets/{ticket.id}?access_token={ticket.access_token}", mail.body_html)
 
+    def test_contact_follows_its_ticket_however_it_is_set(self):
+        ticket = self._create(self.english)
+        self.assertIn(self.english, ticket.message_partner_ids)
+        ticket.partner_id = self.colleague
+        self.assertIn(self.colleague, ticket.message_partner_ids)
+        external = self.env["mail.message.subtype"].default_subtypes("terasoft.ticket")[2]
+        follower = ticket.message_follower_ids.filtered(lambda f: f.partner_id == self.colleague)
+        self.assertEqual(follower.subtype_ids, external)  # a customer: public subtypes only
+        imported = self.Ticket.with_context(tracking_disable=True).create(
+            {"name": "Import", "partner_id": self.english.id, "category_id": self.cat_paghe.id})
+        self.assertIn(self.english, imported.message_partner_ids)
+        imported.with_context(tracking_disable=True).partner_id = self.colleague
+        self.assertIn(self.colleague, imported.message_partner_ids)
+
     def test_batch_move_logs_one_tracking_note_per_ticket(self):
         tickets = self._new_ticket(self.english) | self._new_ticket(self.contact)
         tickets.action_take_in_charge()

@@ -358,7 +358,7 @@ class TerasoftTicket(models.Model):
                 "The status of a ticket changes only through its workflow actions "
                 "(Take in charge, Resolve, ...)."))
         result = super().write(vals)
-        if vals.get("partner_id"):
+        if vals.get("partner_id") and self.env.context.get("tracking_disable"):  # else auto-subscribed
             for ticket in self:
                 ticket.message_subscribe(partner_ids=ticket.partner_id.ids)
         if "partner_id" in vals:
