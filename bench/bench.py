@@ -122,6 +122,21 @@ def pages(addon, config, db):
             ("ticket 20 msgs", f"/my/ticket/{ticket}")]
 
 
+def peer_chatter(args, server, session, db):
+    """The peer's ticket page shows its messages with two JSON-RPC calls its browser makes
+    after the page (Odoo's portal chatter); ours renders them in the page. Both calls, as the
+    chatter makes them, so that "a ticket page with 20 messages" compares what the user sees."""
+    ticket = big_ticket(args.config, db, "helpdesk_ticket")
+    thread = {"thread_model": "helpdesk.ticket", "thread_id": ticket}
+    out = {}
+    for label, path, params in (("ticket chatter_init", "/portal/chatter_init", thread),
+                                ("ticket chatter_fetch", "/mail/chatter_fetch",
+                                 dict(thread, fetch_params={"limit": 30}))):
+        out[label] = measure.sequential_rpc(server, session, path, params, n=args.requests)
+        print(f"[bench] {db} {label}: {out[label]}", flush=True)
+    return out
+
+
 def create_form(addon, config, db):
     """(form path, post path, data factory) of the portal's ticket creation."""
     with db_connect(config, db) as cn, cn.cursor() as cr:
@@ -148,6 +163,8 @@ def measure_db(args, addon, db, workers, concurrency=True, create=True):
         for label, path in pages(addon, args.config, db):
             result["pages"][label] = measure.sequential(server, session, path, n=args.requests)
             print(f"[bench] {db} w{workers} {label}: {result['pages'][label]}", flush=True)
+        if addon == "peer":
+            result["pages"].update(peer_chatter(args, server, session, db))
         # the home page's ticket tile counter, the same JSON-RPC for both addons (the bare portal
         # answers {}: the floor of the call); see report.py
         result["pages"]["home counters"] = measure.sequential_rpc(server, session, "/my/counters",

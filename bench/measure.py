@@ -25,7 +25,10 @@ class OdooServer:
     """An Odoo server on ``port`` serving one database, logging requests to ``logfile``."""
 
     def __init__(self, odoo_bin, python, config, db, port, workers, logfile, extra=()):
+        # the websocket (gevent) process listens on 8072 unless told: two servers on one machine
+        # would fight over it, the loser restarting in a loop and eating CPU
         self.cmd = [python, odoo_bin, "-c", config, "-d", db, f"--db-filter=^{db}$", "--http-port", str(port),
+                    "--gevent-port", str(port + 100),
                     "--workers", str(workers), "--max-cron-threads", "0", "--logfile", str(logfile),
                     "--log-level", "info", "--limit-time-real", "600", "--limit-time-cpu", "600",
                     "--limit-memory-soft", str(4 << 30), "--limit-memory-hard", str(6 << 30), *extra]

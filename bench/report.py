@@ -83,6 +83,14 @@ def main(src, dst):
         for q in ("list", "count"):
             o, p = ours["explain"][q], peer["explain"][q]
             lines.append(f"| {q} | {fmt(o['ms'], 3)} ({o['node']}) | {fmt(p['ms'], 3)} ({p['node']}) |")
+        chatter = [peer["pages"].get(k) for k in ("ticket 20 msgs", "ticket chatter_init", "ticket chatter_fetch")]
+        if all(chatter) and ours["pages"].get("ticket 20 msgs"):
+            shown = sum(c["median_ms"] for c in chatter)
+            mine = ours["pages"]["ticket 20 msgs"]["median_ms"]
+            lines += ["", f"Ticket page with its 20 messages shown: ours {fmt(mine)} ms in one request; the peer's "
+                      f"page {fmt(chatter[0]['median_ms'])} ms + `/portal/chatter_init` {fmt(chatter[1]['median_ms'])} ms "
+                      f"+ `/mail/chatter_fetch` {fmt(chatter[2]['median_ms'])} ms (its browser fetches the messages "
+                      f"after the page) = {fmt(shown)} ms; ours/peer {fmt(ratio(mine, shown), 2)}."]
         for key in ("ours_w0", "peer_w0"):
             if key in entry:
                 lines += ["", f"`--workers=0` ({key[:4]}): " + ", ".join(
