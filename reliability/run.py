@@ -324,29 +324,27 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
     recovery = {}
     fault_times = {}  # fault -> monotonic time it was injected
 
-    def run_queue(label):
-        # the server runs without cron workers: acknowledge the new tickets as the cron would
-        # (their emails are queued then), then send the queue
+    def run_cron_job(what, label, job):
+        """``job(env)`` committed, tried 3 times: like a cron, retry when the server's requests
+        update the same rows (serialization failures)."""
         for attempt in range(3):
             try:
                 with odoo.env() as env:
-                    env["terasoft.ticket"]._cron_acknowledge()
-                break
+                    job(env)
+                return
             except Exception as exc:
-                log(f"acknowledgement run ({label}) attempt {attempt + 1} failed: {type(exc).__name__}")
+                log(f"{what} run ({label}) attempt {attempt + 1} failed: {type(exc).__name__}")
                 time.sleep(1)
+
+    def run_queue(label):
+        # the server runs without cron workers: acknowledge the new tickets as the cron would
+        # (their emails are queued then), then send the queue
+        run_cron_job("acknowledgement", label, lambda env: env["terasoft.ticket"]._cron_acknowledge())
         with odoo.env() as env:
             env.cr.execute("""SELECT mm.id, m.message_id FROM mail_mail mm JOIN mail_message m ON m.id = mm.mail_message_id
                                WHERE mm.state IN ('outgoing', 'exception')""")
             queued.update({mid: mail_id for mail_id, mid in env.cr.fetchall()})
-        for attempt in range(3):  # like the cron, retry when the server's requests update the same rows
-            try:
-                with odoo.env() as env:
-                    env["mail.mail"].process_email_queue()
-                break
-            except Exception as exc:
-                log(f"mail queue run ({label}) attempt {attempt + 1} failed: {type(exc).__name__}")
-                time.sleep(1)
+        run_cron_job("mail queue", label, lambda env: env["mail.mail"].process_email_queue())
         notes.append(f"queue run ({label})")
 
     def injector(deadline):
