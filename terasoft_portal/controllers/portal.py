@@ -23,6 +23,18 @@ LIST_FIELDS = ["number", "name", "partner_id", "commercial_partner_id", "state",
 # The portal's languages; the choice also becomes the user's preference.
 PORTAL_LANGS = ("it_IT", "en_US")
 
+# A spreadsheet cell starting with one of these is read as a formula (or a DDE command) by
+# Excel and LibreOffice: a ticket titled "=HYPERLINK(...)" (titles also come from email
+# subjects) would run in the customer's spreadsheet. OWASP's "CSV injection" advice.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value):
+    """``value`` as a CSV cell that spreadsheets show as text: a leading apostrophe before
+    anything that would start a formula (Excel and LibreOffice hide it)."""
+    value = "" if value is None else str(value)
+    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
+
 
 class TicketPortal(CustomerPortal):
 
@@ -251,14 +263,18 @@ class TicketPortal(CustomerPortal):
         header, rows = self._ticket_export_rows(tickets)
         if file_format == "csv":
             buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(header)
-            writer.writerows(rows)
+            # Italian Excel expects ";" (the comma is the decimal separator there)
+            delimiter = ";" if (request.env.lang or "").startswith("it") else ","
+            writer = csv.writer(buffer, delimiter=delimiter)
+            writer.writerow([spreadsheet_text(cell) for cell in header])
+            writer.writerows([spreadsheet_text(cell) for cell in row] for row in rows)
             content = buffer.getvalue().encode("utf-8-sig")  # BOM: Excel opens accents right
             mimetype = "text/csv; charset=utf-8"
         else:
             output = io.BytesIO()
-            workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+            # every cell is written as text: no formula, no link, whatever it starts with
+            workbook = xlsxwriter.Workbook(output, {
+                "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
             sheet = workbook.add_worksheet(request.env._("Tickets"))
             bold = workbook.add_format({"bold": True})
             sheet.write_row(0, 0, header, bold)
