@@ -37,7 +37,20 @@ odoo_src() {
 }
 
 # ---------------------------------------------------------------- virtualenv
+# python-magic (upload checks of terasoft_portal) needs the system's libmagic.
+libmagic_ensure() {
+    { ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1'; } || [ -e /usr/lib/x86_64-linux-gnu/libmagic.so.1 ] && return
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        log "Installing libmagic1 (file type checks of uploads)..."
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmagic1 >/dev/null \
+            || die "could not install libmagic1 (needed by python-magic)."
+    else
+        die "libmagic is needed by python-magic: install the 'libmagic1' package."
+    fi
+}
+
 venv() {
+    libmagic_ensure
     local src; src="$(odoo_src)"
     local stamp="$VENV/.terasoft-stamp"
     local want; want="$( (echo "$src"; cat "$src/requirements.txt" "$ROOT/requirements.txt") | sha1sum | cut -c1-16)"

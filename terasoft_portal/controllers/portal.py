@@ -292,7 +292,7 @@ class TicketPortal(CustomerPortal):
     def _prepare_ticket_form_values(self, form=None, errors=None):
         Ticket = request.env["terasoft.ticket"]
         env = request.env
-        max_bytes, refused = Ticket._portal_attachment_rules()
+        max_bytes, allowed = Ticket._portal_attachment_rules()
         return {
             **self._prepare_portal_layout_values(),
             "page_name": "ticket_new",
@@ -304,7 +304,7 @@ class TicketPortal(CustomerPortal):
             "importances": Ticket._fields["importance"]._description_selection(env)[::-1],
             "ticket_types": Ticket._fields["ticket_type"]._description_selection(env),
             "max_size_mb": max_bytes // (1024 * 1024),
-            "refused_extensions": ", ".join(sorted(refused)),
+            "allowed_extensions": ", ".join(sorted(allowed)),
         }
 
     @staticmethod

@@ -22,3 +22,5 @@ from . import mail_mail
 from . import ir_qweb
 from . import mail_render_mixin
 from . import terasoft_mail_handoff
+from . import terasoft_password_reset_request
+from . import ir_attachment

@@ -5,8 +5,8 @@ import time
 
 from werkzeug.exceptions import Forbidden
 
-from odoo import models
-from odoo.http import SAFE_HTTP_METHODS, SessionExpiredException, request
+from odoo import api, models
+from odoo.http import SAFE_HTTP_METHODS, request, root
 
 from .. import db_outage
 
@@ -201,7 +201,11 @@ class IrHttp(models.AbstractModel):
         if minutes and last and now - last > minutes * 60:
             _logger.info("Portal session of user %s ended after %s idle minutes", session.uid, minutes)
             session.logout(keep_db=True)
-            raise SessionExpiredException("Session expired after inactivity")
+            # saved now: an error answer (the login redirect of auth="user" routes, which super()
+            # raises for the logged-out session) does not save the session
+            root.session_store.save(session)
+            request.env = api.Environment(request.env.cr, None, session.context)  # as core does
+            return
         if not last or now - last >= ACTIVITY_GRANULARITY:
             session[SESSION_ACTIVITY_KEY] = now
 

@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .terasoft_ticket_portal import DEFAULT_MAX_SIZE_MB, DEFAULT_REFUSED_EXT, PARAM_MAX_SIZE, PARAM_REFUSED_EXT
+from .ir_attachment import DEFAULT_ALLOWED_EXT, DEFAULT_MAX_SIZE_MB, PARAM_ALLOWED_EXT, PARAM_MAX_SIZE
 
 
 class ResConfigSettings(models.TransientModel):
@@ -24,6 +24,17 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="terasoft_portal.access_request_rate_limit", default=3,
         help="Further access requests from the same IP address within an hour are refused.",
     )
+    terasoft_password_reset_rate_limit = fields.Integer(
+        "Password Resets per Address and Hour",
+        config_parameter="terasoft_portal.password_reset_rate_limit", default=5,
+        help="Further \"Forgot your password?\" requests from the same IP address within an hour are refused.",
+    )
+    terasoft_portal_idle_timeout = fields.Integer(
+        "Portal Session Idle Timeout (minutes)",
+        config_parameter="terasoft_portal.portal_idle_timeout_minutes", default=30,
+        help="A portal user's session ends after this many minutes without a request (0: never). "
+             "Internal users are not affected.",
+    )
     ticket_calendar_id = fields.Many2one(related="company_id.ticket_calendar_id", readonly=False)
     ticket_sla_hours = fields.Float(related="company_id.ticket_sla_hours", readonly=False)
     ticket_sla_hours_urgent = fields.Float(related="company_id.ticket_sla_hours_urgent", readonly=False)
@@ -38,7 +49,8 @@ class ResConfigSettings(models.TransientModel):
         "Maximum Attachment Size (MB)", config_parameter=PARAM_MAX_SIZE, default=DEFAULT_MAX_SIZE_MB,
         help="Largest file a customer may attach to a ticket in the portal.",
     )
-    terasoft_attachment_refused_extensions = fields.Char(
-        "Refused File Types", config_parameter=PARAM_REFUSED_EXT, default=DEFAULT_REFUSED_EXT,
-        help="Comma-separated file extensions the portal refuses, e.g. exe,bat,js.",
+    terasoft_attachment_allowed_extensions = fields.Char(
+        "Accepted File Types", config_parameter=PARAM_ALLOWED_EXT, default=DEFAULT_ALLOWED_EXT,
+        help="Comma-separated file extensions the portal accepts. The content of each file must "
+             "be of its extension's type (checked with libmagic): an .exe renamed .pdf is refused.",
     )

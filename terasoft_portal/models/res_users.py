@@ -1,12 +1,15 @@
 import logging
 
-from odoo import models
+from odoo import api, models
 from odoo.exceptions import AccessDenied
 from odoo.http import request
 
 _logger = logging.getLogger(__name__)
 
 IP_ALLOWLIST_PARAM = "terasoft_portal.ip_allowlist_enforced"
+# Set by the "Password dimenticata?" page (controllers/password.py): queue the request for a cron.
+QUEUE_RESET_CONTEXT = "terasoft_queue_password_reset"
+_dummy_hash = []  # a password hash made once per process, verified for unknown logins
 
 
 class ResUsers(models.Model):
@@ -23,6 +26,34 @@ class ResUsers(models.Model):
                 address=request.httprequest.remote_addr,
             ))
         return auth_info
+
+    def _login(self, credential, user_agent_env):
+        # An unknown login is refused without checking any password, a known one after checking
+        # its hash (~0.7 s here): the answer time told which accounts exist. Do the same work
+        # for an unknown login. (Refusals for other reasons, e.g. Odoo's cool-down after
+        # repeated failures, carry their own message and are left alone.)
+        try:
+            return super()._login(credential, user_agent_env)
+        except AccessDenied as error:
+            if (error.args == AccessDenied().args and credential.get("type") == "password"
+                    and not self.sudo().search_count(self._get_login_domain(credential.get("login") or ""), limit=1)):
+                self._terasoft_verify_dummy_password(credential.get("password") or "")
+            raise
+
+    @api.model
+    def _terasoft_verify_dummy_password(self, password):
+        context = self._crypt_context()
+        if not _dummy_hash:
+            _dummy_hash.append(context.hash("terasoft-dummy-password"))
+        context.verify(password, _dummy_hash[0])
+
+    def reset_password(self, login):
+        # From the reset page the request is only stored and sent by a cron, whether or not an
+        # account exists (same answer, same time); see terasoft.password.reset.request.
+        if self.env.context.get(QUEUE_RESET_CONTEXT) and request:
+            self.env["terasoft.password.reset.request"]._portal_queue(login, request.httprequest.remote_addr)
+            return None
+        return super().reset_password(login)
 
     def _portal_ip_allowed(self, address):
         """Whether this user may use the portal from ``address`` (the client address, after

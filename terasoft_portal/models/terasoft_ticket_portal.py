@@ -4,17 +4,9 @@ Kept apart from terasoft_ticket.py (the workflow's home) so that the portal and 
 machine evolve in separate files. Nothing here writes ``state``: customer actions go
 through the workflow's ``action_customer_*`` methods and ``message_post``.
 """
-import os
-
 from odoo import api, fields, models
 from odoo.exceptions import MissingError
 from odoo.tools import format_datetime, plaintext2html
-
-# ir.config_parameter keys, also exposed in res.config.settings
-PARAM_MAX_SIZE = "terasoft_portal.attachment_max_size_mb"
-PARAM_REFUSED_EXT = "terasoft_portal.attachment_refused_extensions"
-DEFAULT_MAX_SIZE_MB = 25
-DEFAULT_REFUSED_EXT = "exe,bat,cmd,com,msi,scr,vbs,js,jar,ps1"
 
 TITLE_MAX_LENGTH = 200
 VERSION_MAX_LENGTH = 32
@@ -30,36 +22,18 @@ class TerasoftTicket(models.Model):
     # ------------------------------------------------------------------ attachments: rules
     @api.model
     def _portal_attachment_rules(self):
-        """Return ``(max_bytes, refused_extensions)`` from the settings (sudo: portal callers)."""
-        params = self.env["ir.config_parameter"].sudo()
-        try:
-            max_mb = int(params.get_param(PARAM_MAX_SIZE, DEFAULT_MAX_SIZE_MB))
-        except ValueError:
-            max_mb = DEFAULT_MAX_SIZE_MB
-        refused = params.get_param(PARAM_REFUSED_EXT, DEFAULT_REFUSED_EXT) or ""
-        extensions = {ext.strip().lower().lstrip(".") for ext in refused.split(",") if ext.strip()}
-        return max_mb * 1024 * 1024, extensions
+        """Return ``(max_bytes, allowed_extensions)`` from the settings (sudo: portal callers)."""
+        return self.env["ir.attachment"]._terasoft_upload_rules()
 
     @api.model
     def _portal_check_files(self, files):
-        """Validate uploaded files against the settings.
+        """Validate uploaded files against the settings: allowed types, checked on the
+        extension and on the content, size, no zip bombs (see ir.attachment).
 
         :param files: list of ``(filename, content_bytes)``
         :return: a list of error messages (empty when every file is accepted)
         """
-        max_bytes, refused = self._portal_attachment_rules()
-        errors = []
-        for filename, content in files:
-            extension = os.path.splitext(filename)[1].lower().lstrip(".")
-            if extension and extension in refused:
-                errors.append(self.env._("%(file)s: files of type .%(ext)s are not accepted.",
-                                         file=filename, ext=extension))
-            elif len(content) > max_bytes:
-                errors.append(self.env._("%(file)s is larger than the maximum of %(size)s MB.",
-                                         file=filename, size=max_bytes // (1024 * 1024)))
-            elif not content:
-                errors.append(self.env._("%(file)s is empty.", file=filename))
-        return errors
+        return self.env["ir.attachment"]._terasoft_upload_errors(files)
 
     def _portal_attach_files(self, files):
         """Create the attachments of ``files`` on this ticket (sudo) and return them."""

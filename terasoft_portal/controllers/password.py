@@ -1,0 +1,28 @@
+from odoo import http
+from odoo.http import request
+
+from odoo.addons.auth_signup.controllers.main import AuthSignupHome
+
+from ..models.res_users import QUEUE_RESET_CONTEXT
+
+
+class TerasoftPasswordReset(AuthSignupHome):
+
+    @http.route()
+    def web_auth_reset_password(self, *args, **kw):
+        """"Password dimenticata?" answers the same for any address (no account enumeration):
+        the request is queued for a cron, throttled per client address (res.users.reset_password
+        with the context key below). The page's setting of a new password (with a token) is
+        Odoo's, unchanged."""
+        if not request.params.get("token"):
+            request.update_context(**{QUEUE_RESET_CONTEXT: True})
+        return super().web_auth_reset_password(*args, **kw)
+
+    def get_auth_signup_qcontext(self):
+        # Without a token, auth_signup redirects a ``signup_email`` that has an account to the
+        # login page with its login filled in, and shows the form for the others: that tells
+        # which accounts exist. The parameter only makes sense with an invitation's token.
+        qcontext = super().get_auth_signup_qcontext()
+        if not qcontext.get("token"):
+            qcontext.pop("signup_email", None)
+        return qcontext
