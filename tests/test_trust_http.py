@@ -207,6 +207,10 @@ class TestErrorDetails(TrustCase):
 
 class TestPasswordReset(MockEmail, TrustCase):
 
+    def setUp(self):
+        super().setUp()
+        self.env["terasoft.password.reset.request"].search([]).unlink()  # a kept database's
+
     def _reset(self, login, headers=None):
         token = self._public_csrf("/web/reset_password")
         return self.url_open("/web/reset_password", headers=headers, data={"login": login, "csrf_token": token})
@@ -214,6 +218,8 @@ class TestPasswordReset(MockEmail, TrustCase):
     @staticmethod
     def _normalized(text):
         text = re.sub(r"[0-9a-f]{40}o[0-9]+", "", text)  # CSRF tokens
+        # the address typed, echoed in the form
+        text = re.sub(r"(giulia\.bianchi|nessuno)(@|%40)example\.com", "EMAIL", text)
         text = re.sub(r'nonce="[^"]+"', "", text)
         return re.sub(r"(data-src|src|href)=\"/web/assets/[^\"]+\"", "", text)
 
@@ -250,8 +256,7 @@ class TestPasswordReset(MockEmail, TrustCase):
         self.assertEqual(known.status_code, 200)
         self.assertEqual(unknown.status_code, 200)
         self.assertIn("/web/reset_password", known.url)  # not sent to the login page
-        self.assertEqual(self._normalized(known.text.replace("giulia.bianchi%40example.com", "X")),
-                         self._normalized(unknown.text.replace("nessuno%40example.com", "X")))
+        self.assertEqual(self._normalized(known.text), self._normalized(unknown.text))
 
     def test_requests_are_throttled_per_address(self):
         self.ICP.set_param("terasoft_portal.password_reset_rate_limit", "2")

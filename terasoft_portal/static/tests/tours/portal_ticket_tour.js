@@ -23,17 +23,17 @@ registry.category("web_tour.tours").add("terasoft_portal_ticket_tour", {
         { trigger: "select[name='priority']", run: "select 2" },
         { trigger: "textarea[name='description']", run: "edit Versione 06.07.00: la stampa del modello F24 si interrompe." },
         {
-            content: "Attach a zip file",
+            content: "Attach a log file",
             trigger: "input[name='attachments']",
             run() {
                 const transfer = new DataTransfer();
-                transfer.items.add(new File(["log di prova"], "log_errore.zip", { type: "application/zip" }));
+                transfer.items.add(new File(["log di prova"], "log_errore.txt", { type: "text/plain" }));
                 this.anchor.files = transfer.files;
             },
         },
         { trigger: "button.o_terasoft_save:contains('Salva')", run: "click", expectUnloadPage: true },
         { trigger: "h5:contains('Informazioni Ticket')" },
-        { trigger: ".o_terasoft_attachment a:contains('log_errore.zip')" },
+        { trigger: ".o_terasoft_attachment a:contains('log_errore.txt')" },
         { trigger: "a.btn:contains('Indietro')", run: "click", expectUnloadPage: true },
         {
             content: "The new ticket is in the open tickets",
