@@ -413,7 +413,7 @@ class TestUploads(TrustCase):
     def test_exe_renamed_pdf_is_refused_and_the_form_keeps_what_was_typed(self):
         response = self._new([("fattura.pdf", EXE, "application/pdf")])
         self.assertIn('data-error-for="attachments"', response.text)
-        self.assertIn("fattura.pdf", response.text)
+        self.assertIn("fattura.pdf: il contenuto del file non è un file .pdf", response.text)  # giulia: Italian
         self.assertIn("Allegato controllato", response.text)
         self.assertIn("Testo scritto dal cliente", response.text)
         self.assertFalse(self._created())
