@@ -169,7 +169,7 @@ def _extra(targets):
 
 def _strategies(targets):
     text, ids = _texts(), _ids(targets)
-    sel = lambda *values: st.one_of(st.sampled_from(values), text)  # noqa: E731
+    sel = lambda *values: st.one_of(st.sampled_from(values), text)
     b = targets["b_ticket"]
     category = st.one_of(st.sampled_from([str(c) for c in targets["categories"]]), text)
     product = st.one_of(st.sampled_from([""] + [str(p) for p in targets["products"]]), text)
@@ -393,7 +393,7 @@ def stored_scripts(env):
     """Active markup stored in HTML columns (where the browser would run it)."""
     failures = []
     for table, column in HTML_COLUMNS:
-        env.cr.execute(f"""SELECT id FROM {table} WHERE {column}::text ~* %s LIMIT 5""",  # noqa: S608
+        env.cr.execute(f"""SELECT id FROM {table} WHERE {column}::text ~* %s LIMIT 5""",
                        (ACTIVE_MARKUP,))
         ids = [row[0] for row in env.cr.fetchall()]
         if ids:

@@ -28,10 +28,11 @@ proc = subprocess.Popen(["/usr/bin/chromium", "--headless", "--no-sandbox", "--d
 try:
     for _ in range(50):
         try:
-            tabs = requests.get("http://127.0.0.1:9377/json").json(); break
-        except Exception:
+            tabs = requests.get("http://127.0.0.1:9377/json", timeout=5).json()
+            break
+        except requests.ConnectionError:
             time.sleep(0.2)
-    tab = [t for t in tabs if t["type"] == "page"][0]
+    tab = next(t for t in tabs if t["type"] == "page")
     ws = websocket.create_connection(tab["webSocketDebuggerUrl"])
     n = [0]
     def send(method, **params):

@@ -10,12 +10,10 @@ import zipfile
 from unittest.mock import patch
 
 import xlsxwriter
-
 from odoo import http
-from odoo.tools import config, mute_logger
-
 from odoo.addons.mail.tests.common import MockEmail
 from odoo.addons.terasoft_portal.models.res_users import ResUsers
+from odoo.tools import config, mute_logger
 
 from .common import patch_cron_commit
 from .test_portal_routes import PortalCase
@@ -297,7 +295,7 @@ class TestLoginUniformity(TrustCase):
             unknown = self._login_attempt("nessuno@example.com", "sbagliata")
             self.assertEqual(calls, ["sbagliata"])  # a hash was checked all the same
         self.assertEqual(known.status_code, unknown.status_code)
-        error_re = re.compile(r'<p class="alert alert-danger"[^>]*>\s*(.*?)\s*</p>', re.S)
+        error_re = re.compile(r'<p class="alert alert-danger"[^>]*>\s*(.*?)\s*</p>', re.DOTALL)
         self.assertEqual(error_re.search(known.text).group(1), error_re.search(unknown.text).group(1))
 
     def test_wrong_password_from_a_refused_address_answers_as_any_wrong_password(self):
@@ -305,7 +303,7 @@ class TestLoginUniformity(TrustCase):
         self.giulia.partner_id.ip_allowlist = "10.0.0.0/8"
         refused = self._login_attempt("giulia.bianchi@example.com", "sbagliata")
         unknown = self._login_attempt("nessuno@example.com", "sbagliata")
-        error_re = re.compile(r'<p class="alert alert-danger"[^>]*>\s*(.*?)\s*</p>', re.S)
+        error_re = re.compile(r'<p class="alert alert-danger"[^>]*>\s*(.*?)\s*</p>', re.DOTALL)
         self.assertEqual(error_re.search(refused.text).group(1), error_re.search(unknown.text).group(1))
         self.assertNotIn("127.0.0.1", error_re.search(refused.text).group(1))
 

@@ -1,7 +1,6 @@
 from odoo import http
-from odoo.http import request
-
 from odoo.addons.auth_signup.controllers.main import AuthSignupHome
+from odoo.http import request
 
 from ..models.res_users import QUEUE_RESET_CONTEXT
 

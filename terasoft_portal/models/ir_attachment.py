@@ -6,7 +6,6 @@ import os
 import zipfile
 
 import magic
-
 from odoo import api, models
 
 _logger = logging.getLogger(__name__)

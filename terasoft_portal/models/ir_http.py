@@ -3,10 +3,9 @@ import logging
 import secrets
 import time
 
-from werkzeug.exceptions import Forbidden
-
 from odoo import api, models
 from odoo.http import SAFE_HTTP_METHODS, request, root
+from werkzeug.exceptions import Forbidden
 
 from .. import db_outage
 
@@ -154,7 +153,11 @@ class IrHttp(models.AbstractModel):
     @classmethod
     def _terasoft_shows_error_details(cls):
         """Whether the current user may see tracebacks: staff (internal users) only."""
-        return bool(request.session.uid) and request.env.user._is_internal()
+        try:
+            return bool(request.session.uid) and request.env.user._is_internal()
+        except Exception:
+            _logger.debug("No user to decide on error details; hiding them", exc_info=True)
+            return False
 
     @classmethod
     def _terasoft_hide_error_details(cls, response):
@@ -162,13 +165,9 @@ class IrHttp(models.AbstractModel):
         paths or SQL) from a JSON error answer to a portal or anonymous user. Errors meant for
         users (UserError, AccessError, ...) keep their message."""
         routing_type = getattr(request.dispatcher, "routing_type", None)
-        if routing_type not in ("jsonrpc", "json2") or not hasattr(response, "get_data"):
+        if routing_type not in ("jsonrpc", "json2") or not hasattr(response, "get_data") \
+                or cls._terasoft_shows_error_details():
             return response
-        try:
-            if cls._terasoft_shows_error_details():
-                return response
-        except Exception:  # noqa: BLE001 - no usable environment (database gone): hide
-            _logger.debug("No user to decide on error details; hiding them", exc_info=True)
         try:
             body = json.loads(response.get_data())
         except ValueError:
