@@ -39,6 +39,7 @@
         "views/terasoft_document_templates.xml",
         "views/terasoft_contact_templates.xml",
         "views/terasoft_access_templates.xml",
+        "views/terasoft_portal_a11y_templates.xml",
         "views/terasoft_portal_menus.xml",
     ],
     "demo": [
@@ -55,6 +56,7 @@
     "assets": {
         "web.assets_frontend": [
             "terasoft_portal/static/src/interactions/**/*",
+            "terasoft_portal/static/src/scss/terasoft_portal_pages.scss",
         ],
         "web.assets_tests": [
             "terasoft_portal/static/tests/tours/**/*",
