@@ -234,7 +234,7 @@ cmd_i18n() {
     write_config "$STATE/odoo.conf" "${PORT:-8069}"
     prepare_db terasoft_demo "$STATE/odoo.conf"
     local dir="$ROOT/terasoft_portal/i18n"
-    odoo i18n export -c "$STATE/odoo.conf" -d terasoft_demo -l pot terasoft_portal
+    odoo i18n export -c "$STATE/odoo.conf" -d terasoft_demo terasoft_portal -l pot
     if ! command -v msgmerge >/dev/null; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null || die "could not install gettext"

@@ -40,6 +40,14 @@ class TestTranslations(TerasoftCase):
                          f"Terms of the module missing from terasoft_portal.pot:\n{_sample(exported - in_pot)}\n{HOW_TO_FIX}")
         self.assertFalse(in_pot - exported,
                          f"Terms of terasoft_portal.pot the module no longer has:\n{_sample(in_pot - exported)}\n{HOW_TO_FIX}")
+        # Odoo translates a term of the code only from an entry marked as code ("#: code:..."):
+        # a msgid known from a field label but newly used in Python stays English otherwise.
+        in_code = {source for module, ttype, _name, _res_id, source, _value, _comments in reader
+                   if module == "terasoft_portal" and ttype == "code" and source}
+        po_code = {entry.msgid for entry in self.po
+                   if any(occurrence.startswith("code:") for occurrence, _line in entry.occurrences)}
+        self.assertFalse(in_code - po_code, f"Terms of the code not marked as code in it.po:\n"
+                                            f"{_sample(in_code - po_code)}\n{HOW_TO_FIX}")
 
     def test_italian_translation_is_complete(self):
         translated = {entry.msgid: entry for entry in self.po if not entry.obsolete}

@@ -50,8 +50,8 @@ class ContactsPortal(CustomerPortal):
         fields are not this module's to translate, and the manual names some fields its way)."""
         _ = request.env._
         labels = {
-            "user_id": _("Assigned to"), "function": _("Role"), "parent_id": _("Member of"),
-            "company_name": _("Company Name"), "portal_user": _("Portal User"),
+            "user_id": _("Assigned to"), "function": _("Role/Job Title"), "parent_id": _("Member of"),
+            "company_name": _("Company Name"), "portal_user": _("Customer Portal User"),
             "billing_address": _("Billing Address"), "shipping_address": _("Shipping Address"),
             "email": _("Email"), "lang": _("Language"), "create_date": _("Created on"),
             "write_date": _("Modified on"), "owner_id": _("Owner"),

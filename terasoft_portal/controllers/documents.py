@@ -3,7 +3,7 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.fields import Domain
 from odoo.http import request
-from odoo.tools.misc import get_lang
+from odoo.tools.misc import formatLang, get_lang
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
@@ -25,10 +25,10 @@ def format_file_size(env, size):
         if value < 1024:
             break
         value, unit = value / 1024, bigger
-    lang = get_lang(env)
-    text = lang.format("%.0f" if value >= 100 else "%.1f", value, grouping=True)
-    if text.endswith(lang.decimal_point + "0"):
-        text = text[: -len(lang.decimal_point) - 1]
+    text = formatLang(env, value, digits=0 if value >= 100 else 1)
+    decimal_point = get_lang(env).decimal_point
+    if text.endswith(decimal_point + "0"):
+        text = text[: -len(decimal_point) - 1]
     return f"{text}\N{NO-BREAK SPACE}{unit}"
 
 
