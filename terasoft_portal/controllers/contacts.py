@@ -111,7 +111,8 @@ class ContactsPortal(CustomerPortal):
     def _address_text(self, partner_id):
         """Multi-line postal address of the partner ``partner_id`` (pre-line text)."""
         partner_sudo = request.env["res.partner"].sudo().browse(partner_id)
-        return partner_sudo._display_address(without_company=True).strip()
+        lines = partner_sudo._display_address(without_company=True).splitlines()
+        return "\n".join(line.strip() for line in lines if line.strip())
 
     def _partner_blocks(self, partner_sudo, blocks):
         """[(title, [(label, value)])] of ``partner_sudo`` for read-only display, in the
