@@ -75,11 +75,14 @@ try:
     for page, path in (("login", "/web/login"), ("access_request", "/access/request")):
         if not wanted or page in wanted:
             capture(page, f"{BASE}{path}")
-    goto(f"{BASE}/web/login")
-    js("document.querySelector('input[name=login]').value='giulia.bianchi@example.com';"
-       "document.querySelector('input[name=password]').value='demo';"
-       "document.querySelector('form.oe_login_form button[type=submit]').click()")
-    time.sleep(4)
+    for _attempt in range(3):  # a cold server may still be building its assets
+        goto(f"{BASE}/web/login")
+        js("document.querySelector('input[name=login]').value='giulia.bianchi@example.com';"
+           "document.querySelector('input[name=password]').value='demo';"
+           "document.querySelector('form.oe_login_form button[type=submit]').click()")
+        time.sleep(4)
+        if "/web/login" not in (js("location.pathname") or "/web/login"):
+            break
 
     # the detail pages: the first ticket, FAQ entry and contact the lists link to
     goto(f"{BASE}/my/tickets", wait=4)
