@@ -139,3 +139,10 @@ class TestAccessibility(TerasoftHttpCase):
         payload, = self._run_axe("/web/login", "document.body.insertAdjacentHTML('beforeend', "
                                  "'<input type=\"text\" id=\"o_planted\">');\n", None)
         self.assertIn(("label", "#o_planted"), {(v["id"], v["target"]) for v in payload["violations"]})
+
+
+class TestFormErrors(TerasoftHttpCase):
+
+    def test_errors_are_tied_to_their_fields_and_focused(self):
+        self.start_tour("/my/tickets/new", "terasoft_portal_form_errors_tour", login="giulia.bianchi@example.com")
+        self.assertFalse(self.Ticket.search([("name", "=", "Prova errori accessibili")]))
