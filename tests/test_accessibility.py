@@ -146,3 +146,39 @@ class TestFormErrors(TerasoftHttpCase):
     def test_errors_are_tied_to_their_fields_and_focused(self):
         self.start_tour("/my/tickets/new", "terasoft_portal_form_errors_tour", login="giulia.bianchi@example.com")
         self.assertFalse(self.Ticket.search([("name", "=", "Prova errori accessibili")]))
+
+
+class TestKeyboard(TerasoftHttpCase):
+    """Keyboard only: the fields and buttons of the forms take the focus and show it."""
+
+    CHECK = """
+        const problems = [];
+        for (const selector of %s) {
+            const element = document.querySelector(selector);
+            if (!element) { problems.push(selector + ": missing"); continue; }
+            if (element.tabIndex < 0 || element.disabled || !element.getClientRects().length) {
+                problems.push(selector + ": not reachable with Tab");
+                continue;
+            }
+            element.focus();
+            if (document.activeElement !== element) { problems.push(selector + ": cannot take the focus"); continue; }
+            const style = getComputedStyle(element);
+            if (style.outlineStyle === "none" || parseFloat(style.outlineWidth) < 2) {
+                problems.push(selector + ": focus not visible");
+            }
+        }
+        if (problems.length) { console.error(problems.join("; ")); } else { console.log("test successful"); }
+    """
+
+    def test_ticket_page_comment_and_close_are_reachable(self):
+        ticket = self.env.ref("terasoft_portal.ticket_t11_demo")  # resolved: the customer may close it
+        selectors = ["textarea[name='comment']", "input[name='attachments']", ".o_terasoft_send_comment",
+                     ".o_terasoft_close_ticket"]
+        self.browser_js(f"/my/tickets/{ticket.id}", self.CHECK % json.dumps(selectors),
+                        login="giulia.bianchi@example.com")
+
+    def test_new_ticket_form_is_reachable(self):
+        selectors = ["#ticket_name", "#ticket_type", "#ticket_priority", "#ticket_importance", "#ticket_category",
+                     "#ticket_product", "#ticket_product_version", "#ticket_description", "#ticket_attachments",
+                     "button.o_terasoft_save"]
+        self.browser_js("/my/tickets/new", self.CHECK % json.dumps(selectors), login="giulia.bianchi@example.com")

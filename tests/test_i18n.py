@@ -40,14 +40,24 @@ class TestTranslations(TerasoftCase):
                          f"Terms of the module missing from terasoft_portal.pot:\n{_sample(exported - in_pot)}\n{HOW_TO_FIX}")
         self.assertFalse(in_pot - exported,
                          f"Terms of terasoft_portal.pot the module no longer has:\n{_sample(in_pot - exported)}\n{HOW_TO_FIX}")
-        # Odoo translates a term of the code only from an entry marked as code ("#: code:..."):
-        # a msgid known from a field label but newly used in Python stays English otherwise.
-        in_code = {source for module, ttype, _name, _res_id, source, _value, _comments in reader
-                   if module == "terasoft_portal" and ttype == "code" and source}
-        po_code = {entry.msgid for entry in self.po
-                   if any(occurrence.startswith("code:") for occurrence, _line in entry.occurrences)}
-        self.assertFalse(in_code - po_code, f"Terms of the code not marked as code in it.po:\n"
-                                            f"{_sample(in_code - po_code)}\n{HOW_TO_FIX}")
+        # Odoo applies an entry of it.po only where its references say: a term of the code
+        # needs a "#: code:..." reference, a term of a view or record the reference of that
+        # view or record ("#: model_terms:ir.ui.view,arch_db:terasoft_portal.<view>"). A msgid
+        # known from elsewhere but newly used in Python or in another view stays English otherwise.
+        references = {}
+        for entry in self.po:
+            references.setdefault(entry.msgid, set()).update(occurrence for occurrence, _line in entry.occurrences)
+        unreferenced = set()
+        for module, ttype, name, res_id, source, _value, _comments in reader:
+            if module != "terasoft_portal" or not source or source not in references:
+                continue
+            if ttype == "code":
+                if not any(ref.startswith("code:") for ref in references[source]):
+                    unreferenced.add(f"{source[:60]} (code)")
+            elif f"{ttype}:{name}:{res_id}" not in references[source]:
+                unreferenced.add(f"{source[:60]} ({ttype}:{name}:{res_id})")
+        self.assertFalse(unreferenced, f"Terms used where it.po does not reference them:\n"
+                                       f"{_sample(unreferenced)}\n{HOW_TO_FIX}")
 
     def test_italian_translation_is_complete(self):
         translated = {entry.msgid: entry for entry in self.po if not entry.obsolete}
