@@ -3,13 +3,16 @@
 PORT ?= 8069
 export PORT
 
-.PHONY: run test stop venv shell bench reliability
+.PHONY: run test stop venv shell bench reliability i18n
 
 run:  ## set up everything and serve the demo on http://127.0.0.1:$(PORT)
 	@bash scripts/setup.sh run
 
 test:  ## set up everything and run the whole test suite on a throwaway database
 	@bash scripts/setup.sh test $(TESTS)
+
+i18n:  ## export i18n/terasoft_portal.pot (odoo-bin i18n export) and merge it into it.po (msgmerge)
+	@bash scripts/setup.sh i18n
 
 stop:  ## stop the server and the private PostgreSQL started by `make run`
 	@bash scripts/setup.sh stop

@@ -189,17 +189,32 @@ prepare_db() {
     echo "$h" > "$stamp"
 }
 
-demo_logins() {
+demo_logins() {  # every login of the README's "Demo logins" table (tests/test_demo_data.py checks)
     cat <<TXT
 
   terasoft_portal demo on http://127.0.0.1:$1  (database terasoft_demo)
-    staff (admin)        admin / admin
-    support user         supporto@example.com / demo
-    portal, Alfa Paghe   giulia.bianchi@example.com / demo
-    portal, Beta Servizi luca.verdi@example.com / demo
+    admin (support manager)            admin / admin
+    support user                       supporto@example.com / demo
+    support manager                    responsabile.supporto@example.com / demo
+    portal, Alfa Paghe (all tickets)   giulia.bianchi@example.com / demo
+    portal, Beta Servizi               luca.verdi@example.com / demo
+    portal, Alfa (own + Contabilita)   marco.rossi@example.com / demo
+    portal, Alfa (own + Paghe/Pres.)   sara.conti@example.com / demo
+    portal, Gamma (insolvent)          franco.neri@example.com / demo
   make stop  stops the server and the private PostgreSQL.
 
 TXT
+}
+
+axe_ensure() {  # axe-core for tests/test_accessibility.py, into the git-ignored .local
+    [ -f "$ROOT/.local/node_modules/axe-core/axe.min.js" ] && return
+    if command -v npm >/dev/null; then
+        log "Installing axe-core (accessibility test) into .local/node_modules..."
+        npm install --prefix "$ROOT/.local" --no-save --no-audit --no-fund axe-core@4 >/dev/null 2>&1 \
+            || log "axe-core could not be installed: the accessibility test will be skipped."
+    else
+        log "npm not found: the accessibility test (axe-core) will be skipped; install nodejs and npm."
+    fi
 }
 
 chromium_ensure() {
@@ -224,8 +239,29 @@ cmd_run() {
     exec "$VENV/bin/python" "$(odoo_src)/odoo-bin" -c "$STATE/odoo.conf" -d terasoft_demo --db-filter='^terasoft_demo$' ${ODOO_ARGS:-}
 }
 
+# Regenerate i18n/terasoft_portal.pot with Odoo's own export (from the demo database, upgraded
+# first when the addon changed) and merge it into it.po with gettext's msgmerge: new terms get
+# an empty msgstr, which tests/test_i18n.py lists until they are translated.
+cmd_i18n() {
+    venv; pg_start
+    write_config "$STATE/odoo.conf" "${PORT:-8069}"
+    prepare_db terasoft_demo "$STATE/odoo.conf"
+    local dir="$ROOT/terasoft_portal/i18n"
+    odoo i18n export -c "$STATE/odoo.conf" -d terasoft_demo terasoft_portal -l pot
+    if ! command -v msgmerge >/dev/null; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null || die "could not install gettext"
+        else
+            die "msgmerge not found: install gettext (apt-get install gettext), then run make i18n again."
+        fi
+    fi
+    msgmerge --quiet --update --no-fuzzy-matching --backup=none "$dir/it.po" "$dir/terasoft_portal.pot"
+    log "i18n/terasoft_portal.pot exported; it.po merged. Untranslated entries:"
+    msgattrib --untranslated --no-obsolete "$dir/it.po" | grep -c '^msgid ' || true
+}
+
 cmd_test() {
-    venv; pg_start; chromium_ensure
+    venv; pg_start; chromium_ensure; axe_ensure
     local port="${TEST_PORT:-8169}" db="terasoft_test_$$"
     write_config "$STATE/odoo-test.conf" "$port"
     export TERASOFT_CONF="$STATE/odoo-test.conf"
@@ -314,10 +350,11 @@ main() {
         bench) shift; cmd_bench "$@" ;;
         reliability) shift; cmd_reliability "$@" ;;
         stop) cmd_stop ;;
+        i18n) cmd_i18n ;;
         venv) venv ;;
         pg) pg_start ;;
         odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in i18n|db) sub=("$1" "$2"); shift 2;; shell|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
-        *) die "usage: scripts/setup.sh run|test|bench|reliability|stop|venv|pg|odoo ..." ;;
+        *) die "usage: scripts/setup.sh run|test|i18n|bench|reliability|stop|venv|pg|odoo ..." ;;
     esac
 }
 main "$@"; exit $?

@@ -39,7 +39,11 @@
         "views/terasoft_document_templates.xml",
         "views/terasoft_contact_templates.xml",
         "views/terasoft_access_templates.xml",
+<<<<<<< HEAD
         "views/terasoft_security_templates.xml",
+=======
+        "views/terasoft_portal_a11y_templates.xml",
+>>>>>>> wt-cx-pages
         "views/terasoft_portal_menus.xml",
     ],
     "demo": [
@@ -56,6 +60,7 @@
     "assets": {
         "web.assets_frontend": [
             "terasoft_portal/static/src/interactions/**/*",
+            "terasoft_portal/static/src/scss/terasoft_portal_pages.scss",
         ],
         "web.assets_tests": [
             "terasoft_portal/static/tests/tours/**/*",

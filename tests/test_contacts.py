@@ -36,7 +36,7 @@ class TestContactsPortal(TerasoftHttpCase):
         self.authenticate("giulia.bianchi@example.com", "demo")
         response = self.url_open(f"/my/contacts/{self.marco.id}")
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.text.count('class="card-header fw-bold"'), 4 + 1)  # 4 blocks + change form
+        self.assertEqual(response.text.count("o_terasoft_partner_block"), 4)  # the manual's 4 blocks
         for text in ("Marco", "Amministrazione", self.marco.mobile):
             self.assertIn(text, response.text)
         self.assertNotIn('name="first_name"', response.text)  # read-only: no input for the data
@@ -53,7 +53,7 @@ class TestContactsPortal(TerasoftHttpCase):
         self.assertIn(self.beta.name, response.text)
         self.assertIn(self.beta.vat, response.text)
         self.assertNotIn(self.alfa.name, response.text)
-        self.assertEqual(response.text.count('class="card-header fw-bold"'), 3 + 1)  # 3 blocks + change form
+        self.assertEqual(response.text.count("o_terasoft_partner_block"), 3)  # the manual's 3 blocks
 
     def test_change_request_creates_activity_for_assigned_staff(self):
         self.authenticate("giulia.bianchi@example.com", "demo")
@@ -96,3 +96,76 @@ class TestContactsPortal(TerasoftHttpCase):
             # followed: with English active, a public visitor may first get the /en/ prefix
             response = self.url_open(url)
             self.assertIn("/web/login", response.url, url)
+
+
+class TestPartnerPagesFields(TerasoftHttpCase):
+    """Every field of the manual's blocks, with the manual's Italian labels."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.marco = cls.env.ref("terasoft_portal.partner_marco_rossi_demo")
+        cls.owner = new_test_user(cls.env, "alfa.owner", groups="base.group_user", name="Ottavio Proprietari")
+        cls.marco.write({
+            "phone": "02 555 0101", "other_street": "Via Altra 7", "other_po_box": "CP 12",
+            "other_city": "Bergamo", "other_zip": "24121", "po_box": "CP 99",
+            "other_country_id": cls.env.ref("base.it").id, "customer_type": False,
+        })
+        cls.alfa.write({
+            "owner_id": cls.owner.id, "block_auto_emails": True, "source": "Fiera SMAU",
+            "referred_by_id": cls.beta.id, "cancellation_reason": "Cambio fornitore",
+            "cancellation_total": True, "interest": "Modulo Presenze", "customer_type": "customer",
+            "website": "https://alfa.example.com",
+        })
+        cls.alfa_delivery = cls.env["res.partner"].create({
+            "name": "Magazzino Alfa", "type": "delivery", "parent_id": cls.alfa.id,
+            "street": "Via del Magazzino 3", "city": "Monza", "zip": "20900",
+        })
+
+    def _labels_and_values(self, html):
+        return dict(re.findall(r"<dt[^>]*>([^<]*)</dt>\s*<dd[^>]*>([^<]*)</dd>", html))
+
+    def test_contact_page_has_every_field_of_the_manual(self):
+        self.authenticate("giulia.bianchi@example.com", "demo")
+        self.env["res.users"].browse(self.giulia.id).lang = "it_IT"
+        html = self.url_open(f"/my/contacts/{self.marco.id}").text
+        fields = self._labels_and_values(html)
+        expected = {
+            "ID Contatto": self.marco.ref, "Nome Azienda": self.alfa.name, "Telefono Ufficio": "02 555 0101",
+            "Tipo contatto": "Cliente", "Altra Via": "Via Altra 7", "Altra Box": "CP 12",
+            "Altra Città": "Bergamo", "Altro CAP": "24121",
+            "Altro Stato": self.env.ref("base.it").with_context(lang="it_IT").name,
+            "Box (Spedizione)": "CP 99",
+        }
+        for label, value in expected.items():
+            self.assertEqual(fields.get(label), value, label)
+        for label in ("Nome", "Cognome", "Email", "Ufficio/Reparto", "Ruolo/Mansione", "Rapporto con azienda",
+                      "Assistente", "Altro telefono", "Cellulare", "Fax", "Assegnato a", "Mailing list",
+                      "Utente del Portale Clienti", "Data Inizio Supporto", "Data Fine Supporto",
+                      "Via (Spedizione)", "Città (Spedizione)", "Provincia (Spedizione)", "CAP (Spedizione)",
+                      "Stato (Spedizione)", "Altra Provincia"):
+            self.assertIn(label, fields)
+        self.assertTrue(self.marco.ref.startswith("CON"))
+
+    def test_company_page_has_every_field_of_the_manual(self):
+        self.authenticate("giulia.bianchi@example.com", "demo")
+        self.env["res.users"].browse(self.giulia.id).lang = "it_IT"
+        html = self.url_open("/my/company").text
+        fields = self._labels_and_values(html)
+        expected = {
+            "Nome Azienda": self.alfa.name, "Nr Azienda": self.alfa.ref, "Partita IVA": self.alfa.vat,
+            "Sito web": "https://alfa.example.com", "Proprietario": "Ottavio Proprietari",
+            "Blocca email automatiche": "Sì", "Fonte": "Fiera SMAU", "Segnalato da": self.beta.name,
+            "Motivazione disdetta": "Cambio fornitore", "Disdetta totale": "Sì", "Interesse": "Modulo Presenze",
+            "Tipo": "Cliente",
+        }
+        for label, value in expected.items():
+            self.assertEqual(fields.get(label), value, label)
+        for label in ("Telefono", "Settore", "Creato il", "Modificato il", "Codice Borsa", "Codice Fiscale",
+                      "CPZ", "Mercato", "Project manager", "Autorizzazione privacy", "Num. aziende gestite", "Dipendenti",
+                      "Cedolini", "CCNL", "Agente", "Indirizzo di fatturazione", "Indirizzo di spedizione"):
+            self.assertIn(label, fields)
+        # billing and shipping side by side: two cells of the same block
+        self.assertIn("Via del Magazzino 3", html)
+        self.assertRegex(html, r"(?s)Indirizzo di fatturazione</dt>\s*<dd[^>]*>%s.*Indirizzo di spedizione</dt>\s*<dd[^>]*>Via del Magazzino"
+                         % re.escape(self.alfa.street))

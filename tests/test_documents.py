@@ -1,5 +1,7 @@
 """Documents: visibility per company, access-checked download, no direct access to the files."""
 import base64
+import re
+from html import unescape
 
 from odoo.exceptions import AccessError
 
@@ -114,3 +116,34 @@ class TestDocumentPortal(DocumentMixin, TerasoftHttpCase):
             # followed: with English active, a public visitor may first get the /en/ prefix
             response = self.url_open(url)
             self.assertIn("/web/login", response.url, url)
+
+
+class TestDocumentListPresentation(TerasoftHttpCase):
+    """Sizes in the user's units and number format, long descriptions cut, accessible search."""
+
+    def test_sizes_in_italian_units(self):
+        from odoo.addons.terasoft_portal.controllers.documents import format_file_size
+        it = self.env(context={"lang": "it_IT"})
+        en = self.env(context={"lang": "en_US"})
+        self.assertEqual(format_file_size(it, 1572864), "1,5\N{NO-BREAK SPACE}MB")
+        self.assertEqual(format_file_size(en, 1572864), "1.5\N{NO-BREAK SPACE}MB")
+        self.assertEqual(format_file_size(it, 2048), "2\N{NO-BREAK SPACE}KB")
+        self.assertEqual(format_file_size(it, 839680), "820\N{NO-BREAK SPACE}KB")
+        self.assertEqual(format_file_size(it, 3 * 1024 ** 3), "3\N{NO-BREAK SPACE}GB")
+        self.assertEqual(format_file_size(it, 0), "")
+
+    def test_documents_page_shows_human_sizes_and_cut_descriptions(self):
+        long_text = "Guida completa alla chiusura dell'esercizio contabile " * 10
+        self.env["terasoft.document"].create({
+            "name": "Guida chiusura esercizio", "file": base64.b64encode(b"x" * 1572864), "file_name": "guida.pdf",
+            "visibility": "all", "is_published": True, "description": long_text,
+        })
+        self.env["res.users"].browse(self.giulia.id).lang = "it_IT"
+        self.authenticate("giulia.bianchi@example.com", "demo")
+        html = self.url_open("/my/documents").text
+        self.assertIn("1,5\N{NO-BREAK SPACE}MB", html)
+        self.assertNotIn("Mb", html)
+        shown = unescape(re.search(r'o_terasoft_ellipsis"[^>]*>([^<]*)</div>', html).group(1))
+        self.assertTrue(shown.endswith("\N{HORIZONTAL ELLIPSIS}"), shown)
+        self.assertLessEqual(len(shown), 160)
+        self.assertRegex(html, r'<button type="submit" class="btn btn-primary" aria-label="Cerca"')

@@ -2,29 +2,33 @@ from werkzeug.exceptions import NotFound
 
 from odoo import http
 from odoo.http import request
-from odoo.tools import format_date
+from odoo.tools import format_date, format_datetime, formatLang
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
-# The manual's blocks, as (block title, field names). Internal sales data (owner, source,
-# referred by, cancellation, insolvency, automatic-email block) stays in the backend.
+# The manual's blocks in its reading order (left to right, then down), as (block, field names).
+# A name may be a pseudo-field resolved by ContactsPortal._partner_value (company_name,
+# portal_user, billing_address, shipping_address).
 COMPANY_BLOCKS = [
-    ("company", ["name", "ref", "vat", "fiscal_code", "stock_code", "phone", "phone_other", "fax", "email",
-                 "email_other", "website", "parent_id", "industry_id", "partnership_id", "customer_type",
-                 "user_id", "project_manager_id", "market", "privacy_consent", "newsletter",
-                 "min_onsite_visits", "last_onsite_visit_date", "support_start_date", "support_end_date"]),
+    ("company", ["name", "stock_code", "vat", "ref", "fiscal_code", "phone_other", "phone", "fax",
+                 "website", "email_other", "email", "parent_id", "industry_id", "partnership_id",
+                 "customer_type", "owner_id", "user_id", "block_auto_emails", "create_date", "write_date",
+                 "cpz", "market", "project_manager_id", "privacy_consent", "source", "referred_by_id",
+                 "cancellation_reason", "cancellation_total", "min_onsite_visits", "last_onsite_visit_date",
+                 "newsletter", "support_start_date", "support_end_date"]),
     ("custom", ["managed_company_count", "employee_count", "tax_return_count", "payslip_count",
-                "simplified_accounting_count", "ordinary_accounting_count", "portal_user_count", "ccnl",
-                "custom_other", "law_136_2010", "revenue", "sdi_enabled", "agent_id"]),
-    ("address", ["street", "street2", "zip", "city", "state_id", "country_id"]),
+                "simplified_accounting_count", "ccnl", "ordinary_accounting_count", "custom_other",
+                "portal_user_count", "law_136_2010", "interest", "revenue", "sdi_enabled", "agent_id"]),
+    ("address", ["billing_address", "shipping_address"]),
 ]
 CONTACT_BLOCKS = [
-    ("contact", ["first_name", "last_name", "department", "function", "company_relation",
-                 "assistant_name", "email", "phone", "phone_other", "mobile", "fax", "customer_type",
-                 "user_id", "mailing_list"]),
-    ("custom", ["ticket_scope", "lang"]),
-    ("portal", ["support_start_date", "support_end_date"]),
-    ("address", ["street", "street2", "zip", "city", "state_id", "country_id"]),
+    ("contact", ["first_name", "ref", "last_name", "email", "company_name", "phone", "department",
+                 "function", "company_relation", "assistant_name", "phone_other", "mobile", "fax",
+                 "user_id"]),
+    ("custom", ["mailing_list", "customer_type", "ticket_scope", "lang"]),
+    ("portal", ["portal_user", "support_start_date", "support_end_date"]),
+    ("address", ["street", "other_street", "po_box", "other_po_box", "city", "other_city",
+                 "state_id", "other_state_id", "zip", "other_zip", "country_id", "other_country_id"]),
 ]
 
 
@@ -41,34 +45,87 @@ class ContactsPortal(CustomerPortal):
                 "contact": _("Contact Information"), "portal": _("Customer Portal Information"),
                 "address": _("Address Information")}
 
+    def _partner_labels(self, partner_sudo):
+        """The manual's wording where the field's own label differs (Odoo's labels of base
+        fields are not this module's to translate, and the manual names some fields its way)."""
+        _ = request.env._
+        labels = {
+            "user_id": _("Assigned to"), "function": _("Role/Job Title"), "parent_id": _("Member of"),
+            "company_name": _("Company Name"), "portal_user": _("Customer Portal User"),
+            "billing_address": _("Billing Address"), "shipping_address": _("Shipping Address"),
+            "email": _("Email"), "lang": _("Language"), "create_date": _("Created on"),
+            "write_date": _("Modified on"), "owner_id": _("Owner"),
+        }
+        if partner_sudo.is_company:
+            labels.update({
+                "name": _("Company Name"), "ref": _("Company Number"), "vat": _("VAT Number"),
+                "phone": _("Phone"), "website": _("Website"), "industry_id": _("Industry"),
+                "customer_type": _("Company Type"),
+            })
+        else:
+            labels.update({
+                "ref": _("Contact ID"), "phone": _("Office Phone"), "customer_type": _("Contact Type"),
+                "street": _("Street (Shipping)"), "po_box": _("PO Box (Shipping)"),
+                "city": _("City (Shipping)"), "state_id": _("Province (Shipping)"),
+                "zip": _("ZIP (Shipping)"), "country_id": _("Country (Shipping)"),
+            })
+        return labels
+
+    def _partner_value(self, partner_sudo, name):
+        """Display text of ``name`` (a field or a pseudo-field of CONTACT/COMPANY_BLOCKS)."""
+        env = request.env
+        if name == "company_name":
+            return partner_sudo.commercial_company_name or partner_sudo.parent_id.name or ""
+        if name == "portal_user":
+            has_user = bool(partner_sudo.with_context(active_test=True).user_ids)
+            return env._("Yes") if has_user else env._("No")
+        if name == "billing_address":
+            return self._address_text(partner_sudo.address_get(["invoice"])["invoice"])
+        if name == "shipping_address":
+            delivery = partner_sudo.address_get(["delivery"])["delivery"]
+            if delivery == partner_sudo.id:
+                return env._("Same as the billing address")
+            return self._address_text(delivery)
+        if name == "street":
+            return ", ".join(filter(None, [partner_sudo.street, partner_sudo.street2]))
+        if name == "customer_type" and not partner_sudo.customer_type:
+            partner_sudo = partner_sudo.commercial_partner_id  # a contact is of its company's type
+        field = partner_sudo._fields[name]
+        value = partner_sudo[name]
+        if field.type == "boolean":
+            return env._("Yes") if value else env._("No")
+        if field.type == "selection":
+            return dict(field._description_selection(env)).get(value, "")
+        if field.type == "many2one":
+            return value.display_name or ""
+        if field.type == "date":
+            return format_date(env, value) if value else ""
+        if field.type == "datetime":
+            return format_datetime(env, value, tz=env.user.tz) if value else ""
+        if field.type == "integer":
+            return formatLang(env, value, digits=0) if value else ""
+        if field.type in ("float", "monetary"):
+            return formatLang(env, value) if value else ""
+        return value or ""
+
+    def _address_text(self, partner_id):
+        """Multi-line postal address of the partner ``partner_id`` (pre-line text)."""
+        partner_sudo = request.env["res.partner"].sudo().browse(partner_id)
+        lines = partner_sudo._display_address(without_company=True).splitlines()
+        return "\n".join(line.strip() for line in lines if line.strip())
+
     def _partner_blocks(self, partner_sudo, blocks):
-        """[(title, [(label, value)])] of ``partner_sudo`` for read-only display."""
+        """[(title, [(label, value)])] of ``partner_sudo`` for read-only display, in the
+        manual's order (the page lays the pairs out two by two, as the manual does)."""
         env = request.env
         titles = self._block_titles()
-        # The manual's wording where Odoo's generic label differs.
-        labels = {"user_id": env._("Assigned to"), "function": env._("Role"), "parent_id": env._("Member of")}
+        labels = self._partner_labels(partner_sudo)
         result = []
         for key, names in blocks:
             rows = []
             for name in names:
-                field = partner_sudo._fields[name]
-                value = partner_sudo[name]
-                if field.type == "boolean":
-                    display = env._("Yes") if value else env._("No")
-                elif field.type == "selection":
-                    display = dict(field._description_selection(env)).get(value, "")
-                elif field.type == "many2one":
-                    display = value.display_name or ""
-                elif field.type == "date":
-                    display = format_date(env, value) if value else ""
-                elif field.type in ("integer", "float"):
-                    display = value if value else ""
-                else:
-                    display = value or ""
-                rows.append((labels.get(name) or field._description_string(env), display))
-            if key == "portal":
-                has_user = bool(partner_sudo.with_context(active_test=True).user_ids)
-                rows.insert(0, (env._("Portal User"), env._("Yes") if has_user else env._("No")))
+                label = labels.get(name) or partner_sudo._fields[name]._description_string(env)
+                rows.append((label, self._partner_value(partner_sudo, name)))
             result.append((titles[key], rows))
         return result
 

@@ -3,11 +3,42 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.fields import Domain
 from odoo.http import request
-from odoo.tools.misc import human_size
+from odoo.tools.misc import formatLang, get_lang
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
 from ..models.terasoft_document import DOCUMENT_CATEGORIES
+
+
+DESCRIPTION_MAX = 160  # characters of a description shown in the list (the whole text is its title)
+
+
+def format_file_size(env, size):
+    """``size`` bytes in the units a customer reads, in the user's number format: "820 KB",
+    "1,5 MB" in Italian ("1.5 MB" in English); one decimal below 100, none above."""
+    if not size:
+        return ""
+    if size < 1024:
+        return env._("%(count)s bytes", count=size)
+    value, unit = size / 1024, "KB"
+    for bigger in ("MB", "GB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    text = formatLang(env, value, digits=0 if value >= 100 else 1)
+    decimal_point = get_lang(env).decimal_point
+    if text.endswith(decimal_point + "0"):
+        text = text[: -len(decimal_point) - 1]
+    return f"{text}\N{NO-BREAK SPACE}{unit}"
+
+
+def shorten_text(text, limit=DESCRIPTION_MAX):
+    """``text`` on one line, cut at a word boundary before ``limit`` characters with an ellipsis."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return cut.rstrip(" ,.;:") + "\N{HORIZONTAL ELLIPSIS}"
 
 
 class DocumentPortal(CustomerPortal):
@@ -40,7 +71,7 @@ class DocumentPortal(CustomerPortal):
         values.update(
             page_name="documents", search=search or "", category=category, documents=documents,
             groups=[group for group in groups if group[2]], categories=list(labels.items()),
-            human_size=human_size,
+            human_size=lambda size: format_file_size(request.env, size), shorten=shorten_text,
         )
         return request.render("terasoft_portal.portal_my_documents", values)
 

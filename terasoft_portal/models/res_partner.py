@@ -29,6 +29,7 @@ class ResPartner(models.Model):
              "company's contacts.",
     )
     market = fields.Char()
+    cpz = fields.Char("CPZ", help="The CPZ code of the company in the previous customer portal.")
     project_manager_id = fields.Many2one("res.users", "Project Manager", domain=[("share", "=", False)])
     privacy_consent = fields.Boolean("Privacy Authorization")
     source = fields.Char("Source")
@@ -73,6 +74,15 @@ class ResPartner(models.Model):
     mailing_list = fields.Boolean("Mailing List")
     support_start_date = fields.Date("Support Start Date")
     support_end_date = fields.Date("Support End Date")
+    # The manual's "Box" of the address, and its second ("Altra") address of a contact.
+    po_box = fields.Char("PO Box")
+    other_street = fields.Char("Other Street")
+    other_po_box = fields.Char("Other PO Box")
+    other_city = fields.Char("Other City")
+    other_state_id = fields.Many2one("res.country.state", "Other Province", ondelete="restrict",
+                                     domain="[('country_id', '=?', other_country_id)]")
+    other_zip = fields.Char("Other ZIP")
+    other_country_id = fields.Many2one("res.country", "Other Country", ondelete="restrict")
 
     # ------------------------------------------------------------------ portal ticket visibility
     ticket_scope = fields.Selection(

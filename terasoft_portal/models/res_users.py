@@ -15,6 +15,31 @@ _dummy_hash = []  # a password hash made once per process, verified for unknown 
 class ResUsers(models.Model):
     _inherit = "res.users"
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        users = super().create(vals_list)
+        users._set_support_home_action()
+        return users
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "group_ids" in vals:
+            self._set_support_home_action()
+        return res
+
+    def _set_support_home_action(self):
+        """Support staff land in the Assistenza app after login, not in Discuss: internal users
+        of the support group without a home action get the tickets' kanban. A home action
+        chosen by the admin is kept."""
+        group = self.env.ref("terasoft_portal.group_terasoft_portal_user", raise_if_not_found=False)
+        action = self.env.ref("terasoft_portal.action_ticket", raise_if_not_found=False)
+        if not group or not action:  # during the module's own installation
+            return
+        staff = self.filtered(lambda user: not user.share and not user.action_id and group in user.all_group_ids)
+        if staff:
+            # sudo: the home action is set by the system whoever grants the group
+            staff.sudo().write({"action_id": action.id})
+
     def _check_credentials(self, credential, env):
         # The allow-list is checked after the password: refusing earlier would tell a stranger
         # which logins exist and are restricted.

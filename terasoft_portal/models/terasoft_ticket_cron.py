@@ -3,6 +3,9 @@ tickets) and the demo history. The state machine itself is in terasoft_ticket.py
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
+from pytz import timezone
+
 from odoo import api, fields, models
 
 from .terasoft_ticket import CRON_BATCH_SIZE, WORKFLOW, workflow_paths
@@ -134,54 +137,102 @@ class TerasoftTicket(models.Model):
 
     @api.model
     def _demo_fill_workflow_history(self):
-        """Give the demo tickets a past: creation dates, dates of their moves and the state logs
-        of the shortest WORKFLOW path to their state. Called once by the demo data."""
+        """Give the demo tickets a coherent past, every date in the support's working hours
+        (its calendar, Europe/Rome): creation, then the moves of a WORKFLOW path to their state
+        with their state logs, the public comments where the workflow puts them (the support's
+        question with ``ask_customer``, the customer's answer with ``customer_reply``), internal
+        notes after the take-in-charge, resolution and closure last, nothing after now.
+        Called once by the demo data; tests/test_demo_data.py checks the result."""
         now = fields.Datetime.now()
-        Log = self.env["terasoft.ticket.state.log"].sudo()
+        Message = self.env["mail.message"].sudo()
         tickets = self.sudo().search([("state_log_ids", "=", False)], order="id")
         logs = []
         for index, ticket in enumerate(tickets):
-            messages = self.env["mail.message"].sudo().search(
-                [("model", "=", self._name), ("res_id", "=", ticket.id), ("date", "<", now)], order="date", limit=1)
-            if ticket.state == "new":  # every other one past its take-in-charge deadline
-                created = now - timedelta(days=3 * (index % 2), hours=1)
-            else:
-                created = min(filter(None, [ticket.date_taken, messages.date, now - timedelta(days=2 + index % 5)]))
-                created -= timedelta(hours=3)
-            # a realistic way to the state: closed after a solution, discarded after a look
+            calendar = ticket.company_id._ticket_calendar()
+
+            def plan(hours, start, calendar=calendar):
+                return calendar.plan_hours(hours, start, compute_leaves=True).replace(tzinfo=None, microsecond=0)
+
+            messages = Message.search([("model", "=", self._name), ("res_id", "=", ticket.id)], order="id")
+            notes = messages.filtered(lambda m: m.is_internal or m.subtype_id.internal)
+            public = messages.filtered(lambda m: m.message_type == "comment" and m not in notes)
+            customer_said = public.filtered(
+                lambda m, t=ticket: m.author_id.commercial_partner_id == t.commercial_partner_id)
+            support_said = public - customer_said
+            # the way to the state: closed after a solution, discarded or blocked while worked on
             via, last = {
-                "blocked": (ticket.state_before_block or "new", "block"),
+                "blocked": (ticket.state_before_block or ("waiting_support" if public else "new"), "block"),
                 "closed": ("resolved", "customer_close") if ticket.date_resolved else ("new", "customer_close"),
                 "discarded": ("waiting_support", "discard"),
             }.get(ticket.state, (ticket.state, None))
-            path = (workflow_paths(ticket.ticket_type, via) or []) + ([last] if last else [])
-            end = ticket.date_closed or ticket.date_resolved or (now - timedelta(hours=1))
-            step = (end - created) / (len(path) + 1)
-            state, date, values = "new", created, {}
-            for number, move in enumerate(path, start=1):
+            path = []
+            if customer_said:  # the customer answered a question of the support
+                path = ["take_in_charge", "ask_customer", "customer_reply"]
+                if via == "new":
+                    via = "waiting_support"
+            path += (workflow_paths(ticket.ticket_type, via, start="waiting_support" if path else "new") or [])
+            path += [last] if last else []
+            if path.count("ask_customer") > len(support_said):  # the support asked twice: say what
+                support_said |= Message.create({
+                    "model": self._name, "res_id": ticket.id, "message_type": "comment",
+                    "subtype_id": self.env.ref("mail.mt_comment").id,
+                    "author_id": (ticket.user_id or self.env.user).partner_id.id,
+                    "body": Markup("<p>Grazie per i dettagli. Per completare la verifica potete indicarci "
+                                   "anche la data e l'ora in cui si è presentato il problema?</p>"),
+                })
+
+            # the story: created some working days ago, last move a few working hours ago
+            if ticket.state == "new":  # every other one past its take-in-charge deadline
+                end = plan(-0.5, now)
+                created = plan(-20.0 if index % 2 else -0.5, now)
+            else:
+                end = plan(-(8.0 * (3 + index % 5) if ticket.state == "closed" else 1.0 + index % 4), now)
+                created = plan(-8.0 * (2 + len(path) + index % 6), end)
+            step = calendar.get_work_hours_count(created, end, compute_leaves=True) / max(len(path), 1)
+            moments = [plan(step * number, created) for number in range(1, len(path) + 1)]
+
+            state, values, previous = "new", {}, created
+            asked, answered = iter(support_said.sorted("id")), iter(customer_said.sorted("id"))
+            for move, date in zip(path, moments):
                 target = next(row[3] for row in WORKFLOW if row[0] == move and state in row[2]
                               and (row[1] is None or ticket.ticket_type in row[1]))
-                previous_date, date = date, created + step * number
+                # the support user for every move, the customer's too: a state log keeps its user
+                # (required, ondelete restrict), and the tests delete demo portal users
+                actor = ticket.user_id or self.env.user
                 logs.append({"ticket_id": ticket.id, "from_state": state, "to_state": target, "move": move,
-                             "date": date, "user_id": ticket.user_id.id or self.env.uid,
-                             "duration_hours": round((date - previous_date).total_seconds() / 3600, 2)})
-                if move == "take_in_charge" and not ticket.date_taken:
+                             "date": date, "user_id": actor.id,
+                             "duration_hours": round((date - previous).total_seconds() / 3600, 2)})
+                message = next(asked if move == "ask_customer" else answered, None) \
+                    if move in ("ask_customer", "customer_reply") else None
+                if message:
+                    message.date = date
+                if move == "take_in_charge":
                     values["date_taken"] = date
-                elif move == "resolve" and not ticket.date_resolved:
+                elif move == "resolve":
                     values["date_resolved"] = date
-                elif move in ("customer_close", "autoclose") and not ticket.date_closed:
+                elif move in ("customer_close", "autoclose"):
                     values["date_closed"] = date
                 elif move == "discard":
                     values["date_discarded"] = date
                 elif move == "block":
                     values["state_before_block"] = state
-                state = target
-            company = ticket.company_id
+                state, previous = target, date
+            # comments not tied to a move follow the take-in-charge; creation messages the creation
+            after_take = plan(0.25, values.get("date_taken") or created)
+            for message in list(asked) + list(answered):
+                message.date = after_take
+            notes.write({"date": after_take})
+            (messages - notes - public).write({"date": created})
+            if ticket.state == "planned":  # a working morning a few days ahead, 10:00 local time
+                day = fields.Datetime.context_timestamp(
+                    self.with_context(tz=calendar.tz), plan(8.0 * (3 + index % 4), now))
+                values["planned_date"] = day.replace(hour=10, minute=0, second=0).astimezone(
+                    timezone("UTC")).replace(tzinfo=None)
             values["sla_deadline"], values["sla_at_risk_date"] = self._plan_sla(
-                company._ticket_calendar(), company._ticket_sla_hours(ticket.priority, ticket.importance), created)
+                calendar, ticket.company_id._ticket_sla_hours(ticket.priority, ticket.importance), created)
             ticket.with_context(tracking_disable=True).write(values)
             self.env.cr.execute("UPDATE terasoft_ticket SET create_date = %s WHERE id = %s", (created, ticket.id))
-        Log.create(logs)
+        self.env["terasoft.ticket.state.log"].sudo().create(logs)
         tickets.invalidate_recordset(["create_date"])
         self.env.add_to_compute(self._fields["sla_status"], tickets)
         tickets.flush_recordset()

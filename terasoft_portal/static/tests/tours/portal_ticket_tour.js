@@ -32,7 +32,7 @@ registry.category("web_tour.tours").add("terasoft_portal_ticket_tour", {
             },
         },
         { trigger: "button.o_terasoft_save:contains('Salva')", run: "click", expectUnloadPage: true },
-        { trigger: "h5:contains('Informazioni Ticket')" },
+        { trigger: ".card-header:contains('Informazioni Ticket')" },
         { trigger: ".o_terasoft_attachment a:contains('log_errore.txt')" },
         { trigger: "a.btn:contains('Indietro')", run: "click", expectUnloadPage: true },
         {
