@@ -39,6 +39,7 @@
         "views/terasoft_document_templates.xml",
         "views/terasoft_contact_templates.xml",
         "views/terasoft_access_templates.xml",
+        "views/terasoft_portal_templates.xml",
         "views/terasoft_portal_menus.xml",
     ],
     "demo": [

@@ -4,3 +4,4 @@ from . import faq
 from . import documents
 from . import contacts
 from . import access
+from . import account
