@@ -1,5 +1,6 @@
 import csv
 import io
+from urllib.parse import urlencode
 
 import babel.dates
 import xlsxwriter
@@ -7,6 +8,7 @@ from werkzeug.exceptions import NotFound
 
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.fields import Domain
 from odoo.http import content_disposition, request
 from odoo.tools import format_date
 from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
@@ -56,10 +58,12 @@ class TicketPortal(CustomerPortal):
     def _ticket_get_searchbar_sortings(self):
         _ = request.env._
         return {
-            "newest": {"label": _("Newest"), "order": "id desc"},
+            # each sorting follows what its column shows: "Creato il" newest first, the number,
+            # Urgente before Non urgente, the statuses in the order of the workflow
+            "newest": {"label": _("Newest"), "order": "create_date desc, id desc"},
             "number": {"label": _("Ticket Nr"), "order": "number desc"},
-            "priority": {"label": _("Priority"), "order": "priority desc, id desc"},
-            "state": {"label": _("Status"), "order": "state, id desc"},
+            "priority": {"label": _("Priority"), "order": "priority desc, create_date desc, id desc"},
+            "state": {"label": _("Status"), "order": "state_sequence, create_date desc, id desc"},
         }
 
     def _ticket_get_searchbar_filters(self):
@@ -97,23 +101,14 @@ class TicketPortal(CustomerPortal):
         }
 
     def _ticket_get_search_domain(self, search_in, search):
-        fields_by_input = {
-            "all": ["number", "name"],
-            "number": ["number"],
-            "name": ["name"],
-            "description": ["description"],
-            "category": ["category_id.complete_name"],
-            "product": ["product_id.name"],
-            "contact": ["partner_id.name"],
-        }
-        names = fields_by_input.get(search_in, fields_by_input["all"])
-        domain = ["|"] * (len(names) - 1)
-        return domain + [(name, "ilike", search) for name in names]
+        return request.env["terasoft.ticket"]._portal_search_domain(search, search_in)
 
     def _prepare_ticket_list_values(self, page=1, sortby=None, filterby=None, show=None,
-                                    search=None, search_in="all"):
+                                    search=None, search_in="all", closed_page=1):
         """Everything the ticket list (and its export) needs; searches as the user, so the
-        record rules (and the contact's ticket scope) apply."""
+        record rules (and the contact's ticket scope) apply. The open and the closed tables
+        have a pager each: ``page`` (in the path) for the open one, ``closed_page`` (a query
+        parameter) for the closed one."""
         sortings = self._ticket_get_searchbar_sortings()
         filters = self._ticket_get_searchbar_filters()
         shows = self._ticket_get_searchbar_shows()
@@ -124,24 +119,26 @@ class TicketPortal(CustomerPortal):
         search_in = search_in if search_in in inputs else "all"
         # PostgreSQL refuses NUL in strings (a 500): no one types it, drop it
         search = search.replace("\x00", "") if isinstance(search, str) else None
-        domain = filters[filterby]["domain"] + shows[show]["domain"]
+        domain = Domain(filters[filterby]["domain"]) & Domain(shows[show]["domain"])
         if search:
-            domain += self._ticket_get_search_domain(search_in, search)
+            domain &= self._ticket_get_search_domain(search_in, search)
         Ticket = request.env["terasoft.ticket"]
-        open_domain = domain + [("is_done", "=", False)]
-        closed_domain = domain + [("is_done", "=", True)]
+        open_domain = domain & Domain("is_done", "=", False)
+        closed_domain = domain & Domain("is_done", "=", True)
         tables = filters[filterby].get("tables", ("open", "closed"))
         open_count = Ticket.search_count(open_domain) if "open" in tables else 0
         closed_count = Ticket.search_count(closed_domain) if "closed" in tables else 0
-        # One pager for both tables: page N shows the N-th slice of each.
+        url_args = {"sortby": sortby, "filterby": filterby, "show": show,
+                    "search_in": search_in, "search": search}
+        closed_page = int(closed_page) if str(closed_page).isdigit() else 1
         pager = portal_pager(
             url="/my/tickets",
-            url_args={"sortby": sortby, "filterby": filterby, "show": show,
-                      "search_in": search_in, "search": search},
-            total=max(open_count, closed_count),
+            url_args={**url_args, **({"closed_page": closed_page} if closed_page > 1 else {})},
+            total=open_count,
             page=page,
             step=self._items_per_page,
         )
+        closed_pager = self._ticket_closed_pager(pager, url_args, closed_count, closed_page)
         order = sortings[sortby]["order"]
         # The ids of each table first, then one read of the columns the tables show (a ticket
         # row also carries ~500 characters of description). Selecting only ids lets PostgreSQL
@@ -150,12 +147,14 @@ class TicketPortal(CustomerPortal):
         open_tickets = Ticket.search(open_domain, order=order, limit=self._items_per_page,
                                      offset=pager["offset"]) if open_count else Ticket
         closed_tickets = Ticket.search(closed_domain, order=order, limit=self._items_per_page,
-                                       offset=pager["offset"]) if closed_count else Ticket
+                                       offset=closed_pager["offset"]) if closed_count else Ticket
         (open_tickets | closed_tickets).fetch(LIST_FIELDS)
         # Read for display as superuser: the records were found as the user, and the names of
         # colleagues and support staff are not readable by portal users.
         open_tickets, closed_tickets = open_tickets.sudo(), closed_tickets.sudo()
         open_rows, closed_rows = self._ticket_list_rows(open_tickets, closed_tickets)
+        _ = request.env._
+        mine = show == "mine"
         return {
             **self._prepare_portal_layout_values(),
             "page_name": "ticket",
@@ -168,7 +167,13 @@ class TicketPortal(CustomerPortal):
             "closed_rows": closed_rows,
             "open_count": open_count,
             "closed_count": closed_count,
+            # the tables the filter can fill; the others are not shown at all
+            "tables": tables,
+            # headings that say whose tickets they are
+            "open_title": _("My open tickets") if mine else _("Company's open tickets"),
+            "closed_title": _("My closed tickets") if mine else _("Company's closed tickets"),
             "pager": pager,
+            "closed_pager": closed_pager,
             "searchbar_sortings": sortings,
             "searchbar_filters": filters,
             "searchbar_shows": shows,
@@ -179,6 +184,26 @@ class TicketPortal(CustomerPortal):
             "search_in": search_in,
             "search": search,
         }
+
+    def _ticket_closed_pager(self, pager, url_args, total, closed_page):
+        """The pager of the closed table: Odoo's pager, with the page number in the query
+        parameter ``closed_page`` of the current open page's URL (the path holds the open
+        table's page)."""
+        closed_pager = portal_pager(url="/my/tickets", total=total, page=closed_page,
+                                    step=self._items_per_page)
+        base = pager["page"]["url"].split("?")[0]
+
+        def link(num):
+            args = {key: value for key, value in url_args.items() if value is not None}
+            if num > 1:
+                args["closed_page"] = num
+            return f"{base}?{urlencode(args)}#closed_tickets"
+        for key in ("page", "page_first", "page_previous", "page_next", "page_last"):
+            closed_pager[key]["url"] = link(closed_pager[key]["num"])
+        for entry in closed_pager["pages"]:
+            if entry["url"]:
+                entry["url"] = link(entry["num"])
+        return closed_pager
 
     def _ticket_list_rows(self, *ticket_lists):
         """The rows of the ticket tables, one list of dicts of display strings per recordset
@@ -221,8 +246,9 @@ class TicketPortal(CustomerPortal):
 
     @http.route(["/my/tickets", "/my/tickets/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_tickets(self, page=1, sortby=None, filterby=None, show=None, search=None,
-                          search_in="all", **kw):
-        values = self._prepare_ticket_list_values(page, sortby, filterby, show, search, search_in)
+                          search_in="all", closed_page=1, **kw):
+        values = self._prepare_ticket_list_values(page, sortby, filterby, show, search, search_in,
+                                                  closed_page)
         request.session["my_tickets_history"] = (values["open_tickets"] | values["closed_tickets"]).ids[:100]
         return request.render("terasoft_portal.portal_my_tickets", values)
 

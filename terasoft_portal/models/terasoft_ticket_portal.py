@@ -5,10 +5,14 @@ machine evolve in separate files. Nothing here writes ``state``: customer action
 through the workflow's ``action_customer_*`` methods and ``message_post``.
 """
 import os
+import re
 
 from odoo import api, fields, models
 from odoo.exceptions import MissingError
-from odoo.tools import format_datetime, plaintext2html
+from odoo.fields import Domain
+from odoo.tools import SQL, format_datetime, plaintext2html
+
+from .terasoft_ticket import TICKET_STATES
 
 # ir.config_parameter keys, also exposed in res.config.settings
 PARAM_MAX_SIZE = "terasoft_portal.attachment_max_size_mb"
@@ -18,6 +22,12 @@ DEFAULT_REFUSED_EXT = "exe,bat,cmd,com,msi,scr,vbs,js,jar,ps1"
 
 TITLE_MAX_LENGTH = 200
 VERSION_MAX_LENGTH = 32
+# The portal's ticket search matches Italian word forms ("timbratura" finds "timbrature"), as the
+# FAQ search does: the words of a ticket are in the generated column search_vector (see init),
+# the number and title with weight A, the description with weight D.
+FTS_CONFIG = "italian"
+FTS_WEIGHTS = {"all": "", "name": "A", "description": "D"}
+MAX_QUERY_WORDS = 12
 
 
 class TerasoftTicket(models.Model):
@@ -26,6 +36,63 @@ class TerasoftTicket(models.Model):
     download_log_ids = fields.One2many(
         "terasoft.attachment.download.log", "ticket_id", "Attachment Downloads", readonly=True,
     )
+    # The portal's "Status" sorting follows the workflow (Aperto, Attesa supporto, ...), as the
+    # customer reads the column, not the alphabetical order of the technical codes.
+    state_sequence = fields.Integer(
+        compute="_compute_state_sequence", store=True, precompute=True, export_string_translation=False,
+    )
+
+    @api.depends("state")
+    def _compute_state_sequence(self):
+        sequence = {state: index for index, (state, _label) in enumerate(TICKET_STATES)}
+        for ticket in self:
+            ticket.state_sequence = sequence.get(ticket.state, 0)
+
+    def init(self):
+        """search_vector: a stored generated column (PostgreSQL keeps it in sync with number, name
+        and description on every write; the ORM never reads it) with its GIN index. HTML tags
+        of the description are not words for to_tsvector's parser."""
+        self.env.cr.execute(SQL(
+            "ALTER TABLE terasoft_ticket ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS AS ("
+            "setweight(to_tsvector(%(config)s, coalesce(number, '') || ' ' || coalesce(name, '')), 'A') || "
+            "setweight(to_tsvector(%(config)s, coalesce(description, '')), 'D')) STORED",
+            config=SQL(f"'{FTS_CONFIG}'::regconfig"),
+        ))
+        self.env.cr.execute("CREATE INDEX IF NOT EXISTS terasoft_ticket_search_vector_idx "
+                            "ON terasoft_ticket USING gin (search_vector)")
+
+    # ------------------------------------------------------------------ portal search
+    @api.model
+    def _portal_search_domain(self, text, search_in="all"):
+        """The portal list's search: ``text`` in the fields of ``search_in`` with ILIKE (ticket
+        numbers, partial codes), or, for the number/title (``all``, ``name``) and the description,
+        all its words in any Italian form (full text search; the last word also as a prefix).
+        Returns a Domain."""
+        fields_by_input = {
+            "all": ["number", "name"],
+            "number": ["number"],
+            "name": ["name"],
+            "description": ["description"],
+            "category": ["category_id.complete_name"],
+            "product": ["product_id.name"],
+            "contact": ["partner_id.name"],
+        }
+        names = fields_by_input.get(search_in, fields_by_input["all"])
+        domain = Domain.OR(Domain(name, "ilike", text) for name in names)
+        weight = FTS_WEIGHTS.get(search_in)
+        words = re.findall(r"\w+", text)[:MAX_QUERY_WORDS]  # only \w+ reaches to_tsquery: no syntax injection
+        if weight is None or not words:
+            return domain
+        # "word:A" (weight A only), "word:*" (prefix), "word:*A" (both)
+        labels = [weight] * len(words)
+        if len(words[-1]) >= 3:
+            labels[-1] = "*" + weight
+        expression = " & ".join(f"{word}:{label}" if label else word for word, label in zip(words, labels))
+        # the generated column follows these: write pending values before the search reads it
+        self.flush_model(["number", "name", "description"])
+        fts = Domain.custom(to_sql=lambda model, alias, query: SQL(
+            "%s @@ to_tsquery(%s::regconfig, %s)", SQL.identifier(alias, "search_vector"), FTS_CONFIG, expression))
+        return domain | fts
 
     # ------------------------------------------------------------------ attachments: rules
     @api.model
