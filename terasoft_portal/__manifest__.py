@@ -22,6 +22,7 @@
         "data/mail_alias_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_actions_server_data.xml",
+        "data/terasoft_faq_data.xml",
         "views/terasoft_ticket_views.xml",
         "views/terasoft_ticket_category_views.xml",
         "views/terasoft_product_views.xml",

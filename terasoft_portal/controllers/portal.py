@@ -22,6 +22,10 @@ from ..models.terasoft_ticket import DONE_STATES, OPEN_STATES
 LIST_FIELDS = ["number", "name", "partner_id", "commercial_partner_id", "state", "priority", "user_id",
                "create_date", "is_done"]
 
+# Inputs of the new-ticket form that a link may fill in (query string of a GET).
+PREFILL_INPUTS = ("name", "category_id", "product_id", "product_version", "priority", "importance",
+                  "ticket_type", "description")
+
 # The portal's languages; the choice also becomes the user's preference.
 PORTAL_LANGS = ("it_IT", "en_US")
 
@@ -303,12 +307,17 @@ class TicketPortal(CustomerPortal):
         Ticket = request.env["terasoft.ticket"]
         env = request.env
         max_bytes, refused = Ticket._portal_attachment_rules()
+        partner = env.user.partner_id
+        categories = env["terasoft.ticket.category"].search([("portal_visible", "=", True)])
         return {
             **self._prepare_portal_layout_values(),
             "page_name": "ticket_new",
             "form": form or {},
             "errors": errors or {},
-            "categories": env["terasoft.ticket.category"].search([]),
+            # shown before the customer writes anything (the server refuses or blocks later)
+            "block_error": partner._portal_block_error(),
+            "support_period_error": partner._portal_support_period_error(),
+            "categories": [(category.id, category._portal_label()) for category in categories],
             "products": env["terasoft.product"].search([]),
             "priorities": Ticket._fields["priority"]._description_selection(env)[::-1],
             "importances": Ticket._fields["importance"]._description_selection(env)[::-1],
@@ -316,6 +325,25 @@ class TicketPortal(CustomerPortal):
             "max_size_mb": max_bytes // (1024 * 1024),
             "refused_extensions": ", ".join(sorted(refused)),
         }
+
+    def _ticket_form_prefill(self, query):
+        """The form's first values from the query string: any of its inputs (``name``,
+        ``category_id``, ``product_id``...), and from ``faq_id`` ("Apri un ticket su questo
+        argomento" of an FAQ entry) the entry's question as title, its product and its ticket
+        category, unless given."""
+        form = {key: value for key, value in query.items()
+                if key in PREFILL_INPUTS and isinstance(value, str)}
+        faq_id = query.get("faq_id")
+        if str(faq_id or "").isdigit() and "terasoft.faq" in request.env:
+            faq = request.env["terasoft.faq"].search([("id", "=", int(faq_id)), ("is_published", "=", True)])
+            if faq:
+                form.setdefault("name", faq.name)
+                ticket_category = faq.category_id._get_ticket_category()
+                if ticket_category:
+                    form.setdefault("category_id", str(ticket_category.id))
+                if faq.product_id:
+                    form.setdefault("product_id", str(faq.product_id.id))
+        return form
 
     @staticmethod
     def _uploaded_files(name):
@@ -326,7 +354,8 @@ class TicketPortal(CustomerPortal):
     @http.route("/my/tickets/new", type="http", auth="user", methods=["GET", "POST"], website=True)
     def portal_ticket_new(self, **form):
         if request.httprequest.method == "GET":
-            return request.render("terasoft_portal.portal_ticket_new", self._prepare_ticket_form_values())
+            return request.render("terasoft_portal.portal_ticket_new",
+                                  self._prepare_ticket_form_values(self._ticket_form_prefill(form)))
         form.pop("attachments", None)
         form.pop("csrf_token", None)
         ticket, errors = request.env["terasoft.ticket"]._portal_create_ticket(form, self._uploaded_files("attachments"))
@@ -410,6 +439,9 @@ class TicketPortal(CustomerPortal):
             and ticket_sudo.with_user(request.env.user).has_access("read"),
             "comment_errors": kwargs.get("comment_errors") or [],
             "comment_text": kwargs.get("comment_text") or "",
+            "state_help": ticket_sudo._portal_state_help(),
+            "last_question": ticket_sudo._portal_last_question(),
+            "autoclose_date": ticket_sudo._get_autoclose_date(),
             "plan_error": kwargs.get("plan_error"),
             "close_error": kwargs.get("close_error"),
         }
@@ -430,8 +462,14 @@ class TicketPortal(CustomerPortal):
         if request.env.user._is_public() and not access_token:
             return request.redirect(f"/web/login?redirect=/my/tickets/{ticket_id}")
         ticket_sudo = self._ticket_check_access(ticket_id, access_token)
-        return request.render("terasoft_portal.portal_my_ticket",
-                              self._prepare_ticket_page_values(ticket_sudo, access_token))
+        # a comment refused by the comment route comes back here with its text (post/redirect/get)
+        draft = request.session.get("terasoft_comment_draft") or {}
+        if draft.get("ticket_id") == ticket_sudo.id:
+            request.session.pop("terasoft_comment_draft")
+        else:
+            draft = {}
+        return request.render("terasoft_portal.portal_my_ticket", self._prepare_ticket_page_values(
+            ticket_sudo, access_token, comment_errors=draft.get("errors"), comment_text=draft.get("text")))
 
     def _ticket_check_user_access(self, ticket_id):
         """The sudo'ed ticket if the logged-in user may see it by the record rules, else 404.
@@ -443,8 +481,11 @@ class TicketPortal(CustomerPortal):
         ticket_sudo = self._ticket_check_user_access(ticket_id)
         _message, errors = ticket_sudo._portal_post_comment(comment, self._uploaded_files("attachments"))
         if errors:
-            return request.render("terasoft_portal.portal_my_ticket", self._prepare_ticket_page_values(
-                ticket_sudo, comment_errors=errors, comment_text=comment))
+            # Post/redirect/get: the ticket's own URL shows the errors and the typed text (a
+            # reload of this POST-only URL would answer "405 Method Not Allowed").
+            request.session["terasoft_comment_draft"] = {
+                "ticket_id": ticket_sudo.id, "text": (comment or "")[:20000], "errors": errors}
+            return request.redirect(f"{ticket_sudo.access_url}#add_comment")
         return request.redirect(f"{ticket_sudo.access_url}#comments")
 
     @http.route("/my/tickets/<int:ticket_id>/close", type="http", auth="user", methods=["POST"], website=True)

@@ -11,6 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import MissingError
 from odoo.fields import Domain
 from odoo.tools import SQL, format_datetime, plaintext2html
+from odoo.tools.translate import LazyTranslate
 
 from .terasoft_ticket import TICKET_STATES
 
@@ -22,6 +23,22 @@ DEFAULT_REFUSED_EXT = "exe,bat,cmd,com,msi,scr,vbs,js,jar,ps1"
 
 TITLE_MAX_LENGTH = 200
 VERSION_MAX_LENGTH = 32
+_lt = LazyTranslate(__name__)
+
+# One line under the status badge of the portal's ticket page: the manual's table of states.
+STATE_HELP = {
+    "new": _lt("New support request."),
+    "waiting_support": _lt("The ticket is waiting for an answer from the support operator."),
+    "waiting_customer": _lt("The operator asked you for more information and is waiting for your answer."),
+    "in_progress": _lt("The operator found that an activity is needed; the ticket waits for it to be completed."),
+    "planned": _lt("Activity planned and agreed with you."),
+    "waiting_development": _lt("Handled by the analysis and development department."),
+    "resolved": _lt("The ticket is resolved and waits to be closed for good."),
+    "closed": _lt("Closed."),
+    "blocked": _lt("The ticket cannot be worked on because of an administrative block. Please contact the administration department."),
+    "discarded": _lt("Duplicate tickets and requests not about support (sales, system administration...) are put in this state to be deleted."),
+}
+
 # The portal's ticket search matches Italian word forms ("timbratura" finds "timbrature"), as the
 # FAQ search does: the words of a ticket are in the generated column search_vector (see init),
 # the number and title with weight A, the description with weight D.
@@ -169,6 +186,8 @@ class TerasoftTicket(models.Model):
                 errors[field_name] = self.env._("Please choose a value from the list.")
             vals[field_name] = value
         category = self._portal_browse_active("terasoft.ticket.category", form.get("category_id"))
+        if category and not category.portal_visible:  # internal (triage) categories are staff's
+            category = category.browse()
         if not category:
             errors["category_id"] = self.env._("Please choose a category.")
         vals["category_id"] = category.id
@@ -269,6 +288,22 @@ class TerasoftTicket(models.Model):
         """``value`` as customers read it, e.g. "lun 2 dicembre, 11:00" in Italian."""
         tz = self.env.user.tz or self.env.context.get("tz") or "Europe/Rome"
         return format_datetime(self.env, value, tz=tz, dt_format="EEE d MMMM, HH:mm")
+
+    def _portal_state_help(self):
+        """The one-line explanation of the ticket's status, for the customer."""
+        self.ensure_one()
+        help_text = STATE_HELP.get(self.state)
+        return str(help_text) if help_text else ""
+
+    def _portal_last_question(self):
+        """What support is waiting for while the ticket waits for the customer: the message of
+        the last "ask the customer" move (sanitized HTML), or False. Call on a sudo'ed ticket."""
+        self.ensure_one()
+        if self.state != "waiting_customer":
+            return False
+        log = self.env["terasoft.ticket.state.log"].sudo().search(
+            [("ticket_id", "=", self.id), ("move", "=", "ask_customer")], order="date desc, id desc", limit=1)
+        return log.message or False
 
     # ------------------------------------------------------------------ customer comment
     def _portal_post_comment(self, text, files):
