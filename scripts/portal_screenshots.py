@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python scripts/portal_screenshots.py http://127.0.0.1:8069 docs/
 (a server with the demo database must be running; logs in as Giulia Bianchi).
+Each page is taken at desktop width (1280 px) and at phone width (390 px, ``*_phone.png``).
 """
 import base64
 import json
@@ -45,28 +46,43 @@ try:
     def js(expression):
         return cdp("Runtime.evaluate", expression=expression, returnByValue=True).get("result", {}).get("value")
 
-    def shot(name, full=False):
+    def shot(name, full=False, width=1280):
         params = {"format": "png"}
-        if full:
+        mobile = width < 600
+        if full or mobile:
+            # lay the page out at the width first, then measure its height
+            cdp("Emulation.setDeviceMetricsOverride", width=width, height=900 if not mobile else 844,
+                deviceScaleFactor=1, mobile=mobile)
+            time.sleep(1)
             height = js("document.documentElement.scrollHeight")
-            cdp("Emulation.setDeviceMetricsOverride", width=1280, height=min(height, 2600),
-                deviceScaleFactor=1, mobile=False)
+            cdp("Emulation.setDeviceMetricsOverride", width=width, height=min(height, 2600 if not mobile else 3200),
+                deviceScaleFactor=1, mobile=mobile)
+            time.sleep(0.5)
         data = cdp("Page.captureScreenshot", **params)["data"]
         with open(f"{OUT}/{name}", "wb") as file:
             file.write(base64.b64decode(data))
         cdp("Emulation.clearDeviceMetricsOverride")
+
+    def shots(name, url, wait=4):
+        """``name``.png at desktop width and ``name``_phone.png at 390 px."""
+        goto(url, wait=wait)
+        shot(f"{name}.png", full=True)
+        goto(url, wait=wait)
+        shot(f"{name}_phone.png", width=390)
 
     cdp("Page.enable")
     goto(f"{BASE}/web/login")
     js("document.querySelector('input[name=login]').value='giulia.bianchi@example.com';"
        "document.querySelector('input[name=password]').value='demo';"
        "document.querySelector('form.oe_login_form button[type=submit]').click()")
-    time.sleep(4)
+    time.sleep(6)
 
     goto(f"{BASE}/my/tickets", wait=4)
-    shot("portal_ticket_list.png", full=True)
     url = js("document.querySelector('#open_tickets ~ div a[href*=\"/my/tickets/\"]').href")
-    goto(url, wait=4)
-    shot("portal_ticket_page.png", full=True)
+    shots("portal_ticket_list", f"{BASE}/my/tickets")
+    shots("portal_ticket_page", url)
+    shots("portal_home", f"{BASE}/my")
+    shots("portal_ticket_new", f"{BASE}/my/tickets/new")
+    shots("portal_preferences", f"{BASE}/my/account")
 finally:
     chrome.terminate()

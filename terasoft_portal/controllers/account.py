@@ -22,7 +22,10 @@ class AccountPortal(CustomerPortal):
 
     def _prepare_my_account_rendering_values(self, *args, **kwargs):
         values = super()._prepare_my_account_rendering_values(*args, **kwargs)
-        values.update(portal_langs=self._portal_lang_choices(), user_lang=request.env.user.lang)
+        # page_name: Odoo's layout values (page_name 'home') override the details' own, which
+        # hides the breadcrumbs of the page
+        values.update(page_name="my_details", portal_langs=self._portal_lang_choices(),
+                      user_lang=request.env.user.lang)
         return values
 
     def _create_or_update_address(self, partner_sudo, *args, **form_data):
@@ -45,9 +48,9 @@ class AccountPortal(CustomerPortal):
         response = super().portal_address_submit(partner_id=partner_id, **form_data)
         lang = form_data.get("lang")
         if lang and lang == request.env.user.lang:
-            # frontend pages follow the frontend_lang cookie before the user's preference
-            response = request.make_response(response) if isinstance(response, str) else response
-            response.set_cookie("frontend_lang", lang)
+            # frontend pages follow the frontend_lang cookie before the user's preference (set
+            # after the one of http_routing's pre-dispatch, which it replaces)
+            request.future_response.set_cookie("frontend_lang", lang)
         return response
 
     @http.route()
