@@ -54,7 +54,7 @@ class TestPortalBranding(PortalCase):
     def test_login_page_shows_the_company_not_odoo(self):
         page = self.url_open("/web/login").text
         company = self.env.company.name
-        title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+        title = re.search(r"<title>(.*?)</title>", page, re.DOTALL).group(1)
         self.assertIn(company, title)
         self.assertNotEqual(title.strip(), "Odoo")
         self.assertIn("o_terasoft_login_brand", page)
@@ -68,7 +68,7 @@ class TestPortalBranding(PortalCase):
     def test_portal_tab_title_and_header(self):
         self._login(self.giulia)
         page = self.url_open("/my/tickets").text
-        title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+        title = re.search(r"<title>(.*?)</title>", page, re.DOTALL).group(1)
         self.assertEqual(title, f"Portale Clienti – {self.env.company.name}")
         self.assertIn("o_terasoft_brand", page)
 
