@@ -71,11 +71,20 @@ try:
         shot(f"{name}_phone.png", width=390)
 
     cdp("Page.enable")
-    goto(f"{BASE}/web/login")
-    js("document.querySelector('input[name=login]').value='giulia.bianchi@example.com';"
-       "document.querySelector('input[name=password]').value='demo';"
-       "document.querySelector('form.oe_login_form button[type=submit]').click()")
-    time.sleep(6)
+    # a fresh server builds its assets on the first page: wait for the login form's script
+    for _attempt in range(3):
+        goto(f"{BASE}/web/login", wait=5)
+        js("document.querySelector('input[name=login]').value='giulia.bianchi@example.com';"
+           "document.querySelector('input[name=password]').value='demo';"
+           "document.querySelector('form.oe_login_form button[type=submit]').click()")
+        for _tick in range(30):
+            time.sleep(1)
+            if "/web/login" not in (js("location.pathname") or "/web/login"):
+                break
+        if "/web/login" not in (js("location.pathname") or "/web/login"):
+            break
+    else:
+        sys.exit("could not log in as giulia.bianchi@example.com")
 
     goto(f"{BASE}/my/tickets", wait=4)
     url = js("document.querySelector('#open_tickets ~ div a[href*=\"/my/tickets/\"]').href")
