@@ -361,7 +361,9 @@ def execute(clients, requests_, targets, threads=4):
             elif status == 303 and req.kind == "new_ticket":
                 stats["ack_tickets"] += 1
             elif status == 303 and req.kind == "comment" and not req.cross and \
-                    req.path == f"/my/tickets/{targets['a_ticket']}/comment":
+                    req.path == f"/my/tickets/{targets['a_ticket']}/comment" and \
+                    response.headers.get("Location", "").endswith("#comments"):
+                # a refused comment also redirects (post/redirect/get), to "#add_comment"
                 stats["ack_comments"] += 1
 
     if threads <= 1:

@@ -113,6 +113,17 @@ def _other_routes(t):
         # Routes without a record in their URL or form: exercised, must not leak B's marker.
         "/my/language": [Probe("", "write", "POST", "/my/language",
                                {"lang": "en_US", "redirect": f"/my/tickets/{t['b_ticket']}"}, expect="not5xx")],
+        # Odoo's preferences form and account deletion, overridden here: B's contact and
+        # company are not A's to edit (Odoo answers 403), A is not deleted (company contact)
+        "/my/address/submit": [
+            Probe("", "write", "POST", "/my/address/submit", {
+                "partner_id": str(t["b_partner"]), "name": "A was here", "company_name": "A was here",
+                "email": "a@example.com"}, expect="not5xx"),
+            Probe("", "write", "POST", "/my/address/submit", {
+                "partner_id": str(t["b_company"]), "name": "A was here", "email": "a@example.com"},
+                expect="not5xx")],
+        "/my/deactivate_account": [Probe("", "write", "POST", "/my/deactivate_account",
+                                         {"validation": "x", "password": "x"}, expect="not5xx")],
         "/access/request": [Probe("", "read", "GET", "/access/request", expect="absent")],
         "/web/login": [Probe("", "read", "GET", "/web/login", expect="not5xx")],
         "/web/reset_password": [Probe("", "read", "GET", "/web/reset_password", expect="absent")],

@@ -22,6 +22,7 @@
         "data/mail_alias_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_actions_server_data.xml",
+        "data/terasoft_faq_data.xml",
         "views/terasoft_ticket_views.xml",
         "views/terasoft_ticket_category_views.xml",
         "views/terasoft_product_views.xml",
@@ -39,11 +40,9 @@
         "views/terasoft_document_templates.xml",
         "views/terasoft_contact_templates.xml",
         "views/terasoft_access_templates.xml",
-<<<<<<< HEAD
         "views/terasoft_security_templates.xml",
-=======
         "views/terasoft_portal_a11y_templates.xml",
->>>>>>> wt-cx-pages
+        "views/terasoft_portal_templates.xml",
         "views/terasoft_portal_menus.xml",
     ],
     "demo": [

@@ -66,12 +66,16 @@ class TestFaqSearch(FaqMixin, TerasoftCase):
                         "<p>Apri il menu &lt;script&gt;alert(1)&lt;/script&gt; e stampa il modello ulisse.</p>")
         results = self.Faq.with_user(self.giulia)._portal_search("Stampa del modello ulisse non riesce", limit=3)
         self.assertEqual(results[0]["id"], faq.id)
-        self.assertEqual(set(results[0]), {"id", "name", "url", "excerpt"})
+        self.assertEqual(set(results[0]), {"id", "name", "url", "excerpt", "excerpt_parts"})
         self.assertEqual(results[0]["url"], f"/my/faq/{faq.id}")
         excerpt = results[0]["excerpt"]
         self.assertIsInstance(excerpt, Markup)
         self.assertIn("<mark>", excerpt)
         self.assertNotIn("<script>", excerpt)
+        # the same excerpt as plain-text pieces (ts_headline drops tag-like text)
+        text = "".join(part["text"] for part in results[0]["excerpt_parts"])
+        self.assertIn("alert(1)", text)
+        self.assertNotIn("&lt;", text)
         self.assertLessEqual(len(results), 3)
 
     def test_query_without_words_returns_nothing(self):

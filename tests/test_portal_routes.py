@@ -470,7 +470,8 @@ class TestPortalActions(PortalCase):
         self._login(self.giulia)
         before = len(self.alfa_ticket.sudo()._portal_public_messages())
         response = self._post(f"/my/tickets/{self.alfa_ticket.id}/comment", {"comment": "  "})
-        self.assertEqual(response.status_code, 200)
+        # post/redirect/get: back to the ticket's page, which shows the error (test_portal_ux)
+        self.assertEqual(response.status_code, 303)
         self.assertEqual(len(self.alfa_ticket.sudo()._portal_public_messages()), before)
 
     def test_comment_with_attachment_is_listed_and_downloadable(self):

@@ -5,3 +5,4 @@ from . import documents
 from . import contacts
 from . import access
 from . import password
+from . import account

@@ -1,5 +1,6 @@
 import csv
 import io
+from urllib.parse import urlencode
 
 import babel.dates
 import xlsxwriter
@@ -7,6 +8,7 @@ from werkzeug.exceptions import NotFound
 
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.fields import Domain
 from odoo.http import content_disposition, request
 from odoo.tools import format_date
 from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
@@ -19,6 +21,10 @@ from ..models.terasoft_ticket import DONE_STATES, OPEN_STATES
 # read along with the contacts' names (it is the user's, which the portal layout reads).
 LIST_FIELDS = ["number", "name", "partner_id", "commercial_partner_id", "state", "priority", "user_id",
                "create_date", "is_done"]
+
+# Inputs of the new-ticket form that a link may fill in (query string of a GET).
+PREFILL_INPUTS = ("name", "category_id", "product_id", "product_version", "priority", "importance",
+                  "ticket_type", "description")
 
 # The portal's languages; the choice also becomes the user's preference.
 PORTAL_LANGS = ("it_IT", "en_US")
@@ -68,10 +74,12 @@ class TicketPortal(CustomerPortal):
     def _ticket_get_searchbar_sortings(self):
         _ = request.env._
         return {
-            "newest": {"label": _("Newest"), "order": "id desc"},
+            # each sorting follows what its column shows: "Creato il" newest first, the number,
+            # Urgente before Non urgente, the statuses in the order of the workflow
+            "newest": {"label": _("Newest"), "order": "create_date desc, id desc"},
             "number": {"label": _("Ticket Nr"), "order": "number desc"},
-            "priority": {"label": _("Priority"), "order": "priority desc, id desc"},
-            "state": {"label": _("Status"), "order": "state, id desc"},
+            "priority": {"label": _("Priority"), "order": "priority desc, create_date desc, id desc"},
+            "state": {"label": _("Status"), "order": "state_sequence, create_date desc, id desc"},
         }
 
     def _ticket_get_searchbar_filters(self):
@@ -109,23 +117,14 @@ class TicketPortal(CustomerPortal):
         }
 
     def _ticket_get_search_domain(self, search_in, search):
-        fields_by_input = {
-            "all": ["number", "name"],
-            "number": ["number"],
-            "name": ["name"],
-            "description": ["description"],
-            "category": ["category_id.complete_name"],
-            "product": ["product_id.name"],
-            "contact": ["partner_id.name"],
-        }
-        names = fields_by_input.get(search_in, fields_by_input["all"])
-        domain = ["|"] * (len(names) - 1)
-        return domain + [(name, "ilike", search) for name in names]
+        return request.env["terasoft.ticket"]._portal_search_domain(search, search_in)
 
     def _prepare_ticket_list_values(self, page=1, sortby=None, filterby=None, show=None,
-                                    search=None, search_in="all"):
+                                    search=None, search_in="all", closed_page=1):
         """Everything the ticket list (and its export) needs; searches as the user, so the
-        record rules (and the contact's ticket scope) apply."""
+        record rules (and the contact's ticket scope) apply. The open and the closed tables
+        have a pager each: ``page`` (in the path) for the open one, ``closed_page`` (a query
+        parameter) for the closed one."""
         sortings = self._ticket_get_searchbar_sortings()
         filters = self._ticket_get_searchbar_filters()
         shows = self._ticket_get_searchbar_shows()
@@ -136,24 +135,26 @@ class TicketPortal(CustomerPortal):
         search_in = search_in if search_in in inputs else "all"
         # PostgreSQL refuses NUL in strings (a 500): no one types it, drop it
         search = search.replace("\x00", "") if isinstance(search, str) else None
-        domain = filters[filterby]["domain"] + shows[show]["domain"]
+        domain = Domain(filters[filterby]["domain"]) & Domain(shows[show]["domain"])
         if search:
-            domain += self._ticket_get_search_domain(search_in, search)
+            domain &= self._ticket_get_search_domain(search_in, search)
         Ticket = request.env["terasoft.ticket"]
-        open_domain = domain + [("is_done", "=", False)]
-        closed_domain = domain + [("is_done", "=", True)]
+        open_domain = domain & Domain("is_done", "=", False)
+        closed_domain = domain & Domain("is_done", "=", True)
         tables = filters[filterby].get("tables", ("open", "closed"))
         open_count = Ticket.search_count(open_domain) if "open" in tables else 0
         closed_count = Ticket.search_count(closed_domain) if "closed" in tables else 0
-        # One pager for both tables: page N shows the N-th slice of each.
+        url_args = {"sortby": sortby, "filterby": filterby, "show": show,
+                    "search_in": search_in, "search": search}
+        closed_page = int(closed_page) if str(closed_page).isdigit() else 1
         pager = portal_pager(
             url="/my/tickets",
-            url_args={"sortby": sortby, "filterby": filterby, "show": show,
-                      "search_in": search_in, "search": search},
-            total=max(open_count, closed_count),
+            url_args={**url_args, **({"closed_page": closed_page} if closed_page > 1 else {})},
+            total=open_count,
             page=page,
             step=self._items_per_page,
         )
+        closed_pager = self._ticket_closed_pager(pager, url_args, closed_count, closed_page)
         order = sortings[sortby]["order"]
         # The ids of each table first, then one read of the columns the tables show (a ticket
         # row also carries ~500 characters of description). Selecting only ids lets PostgreSQL
@@ -162,12 +163,14 @@ class TicketPortal(CustomerPortal):
         open_tickets = Ticket.search(open_domain, order=order, limit=self._items_per_page,
                                      offset=pager["offset"]) if open_count else Ticket
         closed_tickets = Ticket.search(closed_domain, order=order, limit=self._items_per_page,
-                                       offset=pager["offset"]) if closed_count else Ticket
+                                       offset=closed_pager["offset"]) if closed_count else Ticket
         (open_tickets | closed_tickets).fetch(LIST_FIELDS)
         # Read for display as superuser: the records were found as the user, and the names of
         # colleagues and support staff are not readable by portal users.
         open_tickets, closed_tickets = open_tickets.sudo(), closed_tickets.sudo()
         open_rows, closed_rows = self._ticket_list_rows(open_tickets, closed_tickets)
+        _ = request.env._
+        mine = show == "mine"
         return {
             **self._prepare_portal_layout_values(),
             "page_name": "ticket",
@@ -180,7 +183,13 @@ class TicketPortal(CustomerPortal):
             "closed_rows": closed_rows,
             "open_count": open_count,
             "closed_count": closed_count,
+            # the tables the filter can fill; the others are not shown at all
+            "tables": tables,
+            # headings that say whose tickets they are
+            "open_title": _("My open tickets") if mine else _("Company's open tickets"),
+            "closed_title": _("My closed tickets") if mine else _("Company's closed tickets"),
             "pager": pager,
+            "closed_pager": closed_pager,
             "searchbar_sortings": sortings,
             "searchbar_filters": filters,
             "searchbar_shows": shows,
@@ -191,6 +200,26 @@ class TicketPortal(CustomerPortal):
             "search_in": search_in,
             "search": search,
         }
+
+    def _ticket_closed_pager(self, pager, url_args, total, closed_page):
+        """The pager of the closed table: Odoo's pager, with the page number in the query
+        parameter ``closed_page`` of the current open page's URL (the path holds the open
+        table's page)."""
+        closed_pager = portal_pager(url="/my/tickets", total=total, page=closed_page,
+                                    step=self._items_per_page)
+        base = pager["page"]["url"].split("?")[0]
+
+        def link(num):
+            args = {key: value for key, value in url_args.items() if value is not None}
+            if num > 1:
+                args["closed_page"] = num
+            return f"{base}?{urlencode(args)}#closed_tickets"
+        for key in ("page", "page_first", "page_previous", "page_next", "page_last"):
+            closed_pager[key]["url"] = link(closed_pager[key]["num"])
+        for entry in closed_pager["pages"]:
+            if entry["url"]:
+                entry["url"] = link(entry["num"])
+        return closed_pager
 
     def _ticket_list_rows(self, *ticket_lists):
         """The rows of the ticket tables, one list of dicts of display strings per recordset
@@ -233,8 +262,9 @@ class TicketPortal(CustomerPortal):
 
     @http.route(["/my/tickets", "/my/tickets/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_tickets(self, page=1, sortby=None, filterby=None, show=None, search=None,
-                          search_in="all", **kw):
-        values = self._prepare_ticket_list_values(page, sortby, filterby, show, search, search_in)
+                          search_in="all", closed_page=1, **kw):
+        values = self._prepare_ticket_list_values(page, sortby, filterby, show, search, search_in,
+                                                  closed_page)
         request.session["my_tickets_history"] = (values["open_tickets"] | values["closed_tickets"]).ids[:100]
         return request.render("terasoft_portal.portal_my_tickets", values)
 
@@ -293,12 +323,17 @@ class TicketPortal(CustomerPortal):
         Ticket = request.env["terasoft.ticket"]
         env = request.env
         max_bytes, allowed = Ticket._portal_attachment_rules()
+        partner = env.user.partner_id
+        categories = env["terasoft.ticket.category"].search([("portal_visible", "=", True)])
         return {
             **self._prepare_portal_layout_values(),
             "page_name": "ticket_new",
             "form": form or {},
             "errors": errors or {},
-            "categories": env["terasoft.ticket.category"].search([]),
+            # shown before the customer writes anything (the server refuses or blocks later)
+            "block_error": partner._portal_block_error(),
+            "support_period_error": partner._portal_support_period_error(),
+            "categories": [(category.id, category._portal_label()) for category in categories],
             "products": env["terasoft.product"].search([]),
             "priorities": Ticket._fields["priority"]._description_selection(env)[::-1],
             "importances": Ticket._fields["importance"]._description_selection(env)[::-1],
@@ -306,6 +341,25 @@ class TicketPortal(CustomerPortal):
             "max_size_mb": max_bytes // (1024 * 1024),
             "allowed_extensions": ", ".join(sorted(allowed)),
         }
+
+    def _ticket_form_prefill(self, query):
+        """The form's first values from the query string: any of its inputs (``name``,
+        ``category_id``, ``product_id``...), and from ``faq_id`` ("Apri un ticket su questo
+        argomento" of an FAQ entry) the entry's question as title, its product and its ticket
+        category, unless given."""
+        form = {key: value for key, value in query.items()
+                if key in PREFILL_INPUTS and isinstance(value, str)}
+        faq_id = query.get("faq_id")
+        if str(faq_id or "").isdigit() and "terasoft.faq" in request.env:
+            faq = request.env["terasoft.faq"].search([("id", "=", int(faq_id)), ("is_published", "=", True)])
+            if faq:
+                form.setdefault("name", faq.name)
+                ticket_category = faq.category_id._get_ticket_category()
+                if ticket_category:
+                    form.setdefault("category_id", str(ticket_category.id))
+                if faq.product_id:
+                    form.setdefault("product_id", str(faq.product_id.id))
+        return form
 
     @staticmethod
     def _uploaded_files(name):
@@ -316,7 +370,8 @@ class TicketPortal(CustomerPortal):
     @http.route("/my/tickets/new", type="http", auth="user", methods=["GET", "POST"], website=True)
     def portal_ticket_new(self, **form):
         if request.httprequest.method == "GET":
-            return request.render("terasoft_portal.portal_ticket_new", self._prepare_ticket_form_values())
+            return request.render("terasoft_portal.portal_ticket_new",
+                                  self._prepare_ticket_form_values(self._ticket_form_prefill(form)))
         form.pop("attachments", None)
         form.pop("csrf_token", None)
         ticket, errors = request.env["terasoft.ticket"]._portal_create_ticket(form, self._uploaded_files("attachments"))
@@ -400,6 +455,9 @@ class TicketPortal(CustomerPortal):
             and ticket_sudo.with_user(request.env.user).has_access("read"),
             "comment_errors": kwargs.get("comment_errors") or [],
             "comment_text": kwargs.get("comment_text") or "",
+            "state_help": ticket_sudo._portal_state_help(),
+            "last_question": ticket_sudo._portal_last_question(),
+            "autoclose_date": ticket_sudo._get_autoclose_date(),
             "plan_error": kwargs.get("plan_error"),
             "close_error": kwargs.get("close_error"),
         }
@@ -420,8 +478,14 @@ class TicketPortal(CustomerPortal):
         if request.env.user._is_public() and not access_token:
             return request.redirect(f"/web/login?redirect=/my/tickets/{ticket_id}")
         ticket_sudo = self._ticket_check_access(ticket_id, access_token)
-        return request.render("terasoft_portal.portal_my_ticket",
-                              self._prepare_ticket_page_values(ticket_sudo, access_token))
+        # a comment refused by the comment route comes back here with its text (post/redirect/get)
+        draft = request.session.get("terasoft_comment_draft") or {}
+        if draft.get("ticket_id") == ticket_sudo.id:
+            request.session.pop("terasoft_comment_draft")
+        else:
+            draft = {}
+        return request.render("terasoft_portal.portal_my_ticket", self._prepare_ticket_page_values(
+            ticket_sudo, access_token, comment_errors=draft.get("errors"), comment_text=draft.get("text")))
 
     def _ticket_check_user_access(self, ticket_id):
         """The sudo'ed ticket if the logged-in user may see it by the record rules, else 404.
@@ -433,8 +497,11 @@ class TicketPortal(CustomerPortal):
         ticket_sudo = self._ticket_check_user_access(ticket_id)
         _message, errors = ticket_sudo._portal_post_comment(comment, self._uploaded_files("attachments"))
         if errors:
-            return request.render("terasoft_portal.portal_my_ticket", self._prepare_ticket_page_values(
-                ticket_sudo, comment_errors=errors, comment_text=comment))
+            # Post/redirect/get: the ticket's own URL shows the errors and the typed text (a
+            # reload of this POST-only URL would answer "405 Method Not Allowed").
+            request.session["terasoft_comment_draft"] = {
+                "ticket_id": ticket_sudo.id, "text": (comment or "")[:20000], "errors": errors}
+            return request.redirect(f"{ticket_sudo.access_url}#add_comment")
         return request.redirect(f"{ticket_sudo.access_url}#comments")
 
     @http.route("/my/tickets/<int:ticket_id>/close", type="http", auth="user", methods=["POST"], website=True)

@@ -86,3 +86,15 @@ class ResCompany(models.Model):
         if days <= 0:
             return now
         return calendar.plan_hours(-days * (calendar.hours_per_day or 8.0), now, compute_leaves=True) or now
+
+    def _ticket_autoclose_date(self, date_resolved):
+        """When a ticket resolved at ``date_resolved`` has waited the delay of the setting: the
+        inverse of ``_ticket_autoclose_limit`` (same days, same calendar), i.e. the first moment
+        at which the auto-close cron finds it past its limit."""
+        self.ensure_one()
+        days = self.ticket_autoclose_days
+        if self.ticket_autoclose_count == "calendar" or days <= 0:
+            return date_resolved + timedelta(days=max(days, 0))
+        calendar = self._ticket_calendar()
+        return calendar.plan_hours(days * (calendar.hours_per_day or 8.0), date_resolved,
+                                   compute_leaves=True) or date_resolved

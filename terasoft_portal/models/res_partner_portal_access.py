@@ -103,6 +103,17 @@ class ResPartner(models.Model):
             )
         return None
 
+    def _portal_block_error(self):
+        """The manual's "Bloccato" text when this contact's company is blocked for administrative
+        reasons (insolvency), else None: the portal says it on the home page and on the new-ticket
+        form, before the customer writes a ticket that support may not work on."""
+        self.ensure_one()
+        if not self.commercial_partner_id.insolvent:
+            return None
+        return self.env._(
+            "Your company's support is blocked for administrative reasons: new tickets cannot be "
+            "worked on. Please contact the administration department.")
+
     # ------------------------------------------------------------------ change requests
     def _get_change_request_user(self):
         """Staff member who handles data changes of this partner: the company's salesperson

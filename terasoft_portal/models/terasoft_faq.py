@@ -1,10 +1,11 @@
 import re
 
+from lxml import html as lxml_html
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools import SQL, html2plaintext
+from odoo.tools import SQL
 
 # Both text-search configurations index every entry: staff write FAQ in Italian, but product
 # names, error messages and some entries are in English. A query matches when all its words
@@ -13,6 +14,23 @@ FTS_CONFIGS = ("italian", "english")
 # ts_headline wraps matches in these; the excerpt is escaped before they become <mark> tags.
 HEADLINE_START, HEADLINE_STOP = "\x02", "\x03"
 MAX_QUERY_WORDS = 12
+# Elements after which the plain text of an answer goes to a new line.
+BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
+              "ul", "ol", "table"}
+
+
+def html_to_text(html):
+    """The words of an HTML answer as a reader sees them: no tags, no entities, and none of the
+    ``*bold*`` / ``/italic/`` / ``[1] link`` marks ``html2plaintext`` writes (search excerpts
+    show them to customers literally). One line per block, spaces collapsed."""
+    if not html or not str(html).strip():
+        return ""
+    root = lxml_html.fragment_fromstring(str(html), create_parent="div")
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in BLOCK_TAGS:
+            element.tail = "\n" + (element.tail or "")
+    lines = (" ".join(line.split()) for line in root.text_content().splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 class TerasoftFaq(models.Model):
@@ -61,7 +79,17 @@ class TerasoftFaq(models.Model):
     @api.depends("answer")
     def _compute_answer_text(self):
         for faq in self:
-            faq.answer_text = html2plaintext(faq.answer or "").strip()
+            faq.answer_text = html_to_text(faq.answer)
+
+    @api.model
+    def _recompute_answer_text(self):
+        """Called on every install/update of the module (data/terasoft_faq_data.xml): the plain
+        text is a stored compute, which an update of its code alone does not refresh."""
+        faqs = self.with_context(active_test=False).sudo().search([])
+        for faq in faqs:
+            text = html_to_text(faq.answer)
+            if faq.answer_text != text:
+                faq.answer_text = text
 
     def _compute_website_url(self):
         for faq in self:
@@ -135,8 +163,19 @@ class TerasoftFaq(models.Model):
 
     @api.model
     def _excerpt_markup(self, headline):
+        """The excerpt as safe Markup: everything escaped, then the markers made <mark> tags."""
         text = escape(headline or "")
         return Markup(text.replace(HEADLINE_START, Markup("<mark>")).replace(HEADLINE_STOP, Markup("</mark>")))
+
+    @api.model
+    def _excerpt_parts(self, excerpt):
+        """The excerpt (Markup from ``_excerpt_markup``) as a list of ``{'text', 'mark'}`` pieces of
+        plain text, for a client that builds the DOM itself (text nodes and <mark> elements)."""
+        parts = []
+        for index, piece in enumerate(re.split(r"</?mark>", str(excerpt or ""))):
+            if piece:
+                parts.append({"text": Markup(piece).unescape(), "mark": bool(index % 2)})
+        return parts
 
     @api.model
     def _portal_search(self, query, limit=5):
@@ -144,10 +183,12 @@ class TerasoftFaq(models.Model):
 
         Any word may match (OR), so a long ticket title still finds entries; the ranking puts
         entries matching more words first. Runs with the caller's rights.
-        Returns a list of dicts ``{'id', 'name', 'url', 'excerpt'}``; ``excerpt`` is Markup.
+        Returns a list of dicts ``{'id', 'name', 'url', 'excerpt', 'excerpt_parts'}``: ``excerpt``
+        is Markup, ``excerpt_parts`` the same as pieces of plain text (see ``_excerpt_parts``).
         """
         results = self._fts_search(query, [("is_published", "=", True)], limit=limit, match_all=False)
-        return [{"id": faq.id, "name": faq.name, "url": faq.website_url, "excerpt": excerpt}
+        return [{"id": faq.id, "name": faq.name, "url": faq.website_url, "excerpt": excerpt,
+                 "excerpt_parts": self._excerpt_parts(excerpt)}
                 for faq, excerpt in results]
 
     # ------------------------------------------------------------------ portal

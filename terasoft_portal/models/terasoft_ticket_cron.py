@@ -78,6 +78,26 @@ class TerasoftTicket(models.Model):
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(vals_list)
         self.write({"sla_breach_reported": True})
 
+    def _get_autoclose_date(self):
+        """When this resolved ticket closes by itself if the customer neither closes it nor
+        comments (None when not resolved): the rule of ``_cron_autoclose`` (company setting,
+        working days of the support calendar). The portal tells the customer this date."""
+        self.ensure_one()
+        if self.state != "resolved" or not self.date_resolved:
+            return None
+        return self.company_id._ticket_autoclose_date(self.date_resolved)
+
+    def _autoclose_due(self, now):
+        """The tickets of ``self`` (resolved, one company) whose auto-close date is past at
+        ``now``. The date grows with the resolution date: when the latest resolved is due, all
+        are (one calendar computation per batch instead of one per ticket)."""
+        if not self:
+            return self
+        latest = max(self, key=lambda ticket: ticket.date_resolved)
+        if latest._get_autoclose_date() <= now:
+            return self
+        return self.filtered(lambda ticket: ticket._get_autoclose_date() <= now)
+
     @api.model
     def _cron_autoclose(self):
         """Close resolved tickets after the delay of their company without customer comments
@@ -88,8 +108,9 @@ class TerasoftTicket(models.Model):
         for company in self.env["res.company"].sudo().search([]):
             resolved = [("company_id", "=", company.id), ("state", "=", "resolved")]
             limit = company._ticket_autoclose_limit(now)
+            # the domain finds them by index; _get_autoclose_date (what the portal shows) decides
             self._cron_batches(resolved + [("date_resolved", "<=", limit)],
-                               lambda tickets: tickets._apply_move("autoclose", date_closed=now))
+                               lambda tickets: tickets._autoclose_due(now)._apply_move("autoclose", date_closed=now))
             if company.ticket_autoclose_days > 1:
                 reminder_limit = company._ticket_autoclose_limit(now, company.ticket_autoclose_days - 1)
                 self._cron_batches(

@@ -4,12 +4,40 @@ Kept apart from terasoft_ticket.py (the workflow's home) so that the portal and 
 machine evolve in separate files. Nothing here writes ``state``: customer actions go
 through the workflow's ``action_customer_*`` methods and ``message_post``.
 """
+import re
+
 from odoo import api, fields, models
 from odoo.exceptions import MissingError
-from odoo.tools import format_datetime, plaintext2html
+from odoo.fields import Domain
+from odoo.tools import SQL, format_datetime, plaintext2html
+from odoo.tools.translate import LazyTranslate
+
+from .terasoft_ticket import TICKET_STATES
 
 TITLE_MAX_LENGTH = 200
 VERSION_MAX_LENGTH = 32
+_lt = LazyTranslate(__name__)
+
+# One line under the status badge of the portal's ticket page: the manual's table of states.
+STATE_HELP = {
+    "new": _lt("New support request."),
+    "waiting_support": _lt("The ticket is waiting for an answer from the support operator."),
+    "waiting_customer": _lt("The operator asked you for more information and is waiting for your answer."),
+    "in_progress": _lt("The operator found that an activity is needed; the ticket waits for it to be completed."),
+    "planned": _lt("Activity planned and agreed with you."),
+    "waiting_development": _lt("Handled by the analysis and development department."),
+    "resolved": _lt("The ticket is resolved and waits to be closed for good."),
+    "closed": _lt("Closed."),
+    "blocked": _lt("The ticket cannot be worked on because of an administrative block. Please contact the administration department."),
+    "discarded": _lt("Duplicate tickets and requests not about support (sales, system administration...) are put in this state to be deleted."),
+}
+
+# The portal's ticket search matches Italian word forms ("timbratura" finds "timbrature"), as the
+# FAQ search does: the words of a ticket are in the generated column search_vector (see init),
+# the number and title with weight A, the description with weight D.
+FTS_CONFIG = "italian"
+FTS_WEIGHTS = {"all": "", "name": "A", "description": "D"}
+MAX_QUERY_WORDS = 12
 
 
 class TerasoftTicket(models.Model):
@@ -18,6 +46,63 @@ class TerasoftTicket(models.Model):
     download_log_ids = fields.One2many(
         "terasoft.attachment.download.log", "ticket_id", "Attachment Downloads", readonly=True,
     )
+    # The portal's "Status" sorting follows the workflow (Aperto, Attesa supporto, ...), as the
+    # customer reads the column, not the alphabetical order of the technical codes.
+    state_sequence = fields.Integer(
+        compute="_compute_state_sequence", store=True, precompute=True, export_string_translation=False,
+    )
+
+    @api.depends("state")
+    def _compute_state_sequence(self):
+        sequence = {state: index for index, (state, _label) in enumerate(TICKET_STATES)}
+        for ticket in self:
+            ticket.state_sequence = sequence.get(ticket.state, 0)
+
+    def init(self):
+        """search_vector: a stored generated column (PostgreSQL keeps it in sync with number, name
+        and description on every write; the ORM never reads it) with its GIN index. HTML tags
+        of the description are not words for to_tsvector's parser."""
+        self.env.cr.execute(SQL(
+            "ALTER TABLE terasoft_ticket ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS AS ("
+            "setweight(to_tsvector(%(config)s, coalesce(number, '') || ' ' || coalesce(name, '')), 'A') || "
+            "setweight(to_tsvector(%(config)s, coalesce(description, '')), 'D')) STORED",
+            config=SQL(f"'{FTS_CONFIG}'::regconfig"),
+        ))
+        self.env.cr.execute("CREATE INDEX IF NOT EXISTS terasoft_ticket_search_vector_idx "
+                            "ON terasoft_ticket USING gin (search_vector)")
+
+    # ------------------------------------------------------------------ portal search
+    @api.model
+    def _portal_search_domain(self, text, search_in="all"):
+        """The portal list's search: ``text`` in the fields of ``search_in`` with ILIKE (ticket
+        numbers, partial codes), or, for the number/title (``all``, ``name``) and the description,
+        all its words in any Italian form (full text search; the last word also as a prefix).
+        Returns a Domain."""
+        fields_by_input = {
+            "all": ["number", "name"],
+            "number": ["number"],
+            "name": ["name"],
+            "description": ["description"],
+            "category": ["category_id.complete_name"],
+            "product": ["product_id.name"],
+            "contact": ["partner_id.name"],
+        }
+        names = fields_by_input.get(search_in, fields_by_input["all"])
+        domain = Domain.OR(Domain(name, "ilike", text) for name in names)
+        weight = FTS_WEIGHTS.get(search_in)
+        words = re.findall(r"\w+", text)[:MAX_QUERY_WORDS]  # only \w+ reaches to_tsquery: no syntax injection
+        if weight is None or not words:
+            return domain
+        # "word:A" (weight A only), "word:*" (prefix), "word:*A" (both)
+        labels = [weight] * len(words)
+        if len(words[-1]) >= 3:
+            labels[-1] = "*" + weight
+        expression = " & ".join(f"{word}:{label}" if label else word for word, label in zip(words, labels))
+        # the generated column follows these: write pending values before the search reads it
+        self.flush_model(["number", "name", "description"])
+        fts = Domain.custom(to_sql=lambda model, alias, query: SQL(
+            "%s @@ to_tsquery(%s::regconfig, %s)", SQL.identifier(alias, "search_vector"), FTS_CONFIG, expression))
+        return domain | fts
 
     # ------------------------------------------------------------------ attachments: rules
     @api.model
@@ -76,6 +161,8 @@ class TerasoftTicket(models.Model):
                 errors[field_name] = self.env._("Please choose a value from the list.")
             vals[field_name] = value
         category = self._portal_browse_active("terasoft.ticket.category", form.get("category_id"))
+        if category and not category.portal_visible:  # internal (triage) categories are staff's
+            category = category.browse()
         if not category:
             errors["category_id"] = self.env._("Please choose a category.")
         vals["category_id"] = category.id
@@ -176,6 +263,22 @@ class TerasoftTicket(models.Model):
         """``value`` as customers read it, e.g. "lun 2 dicembre, 11:00" in Italian."""
         tz = self.env.user.tz or self.env.context.get("tz") or "Europe/Rome"
         return format_datetime(self.env, value, tz=tz, dt_format="EEE d MMMM, HH:mm")
+
+    def _portal_state_help(self):
+        """The one-line explanation of the ticket's status, for the customer."""
+        self.ensure_one()
+        help_text = STATE_HELP.get(self.state)
+        return str(help_text) if help_text else ""
+
+    def _portal_last_question(self):
+        """What support is waiting for while the ticket waits for the customer: the message of
+        the last "ask the customer" move (sanitized HTML), or False. Call on a sudo'ed ticket."""
+        self.ensure_one()
+        if self.state != "waiting_customer":
+            return False
+        log = self.env["terasoft.ticket.state.log"].sudo().search(
+            [("ticket_id", "=", self.id), ("move", "=", "ask_customer")], order="date desc, id desc", limit=1)
+        return log.message or False
 
     # ------------------------------------------------------------------ customer comment
     def _portal_post_comment(self, text, files):

@@ -23,6 +23,22 @@ export class TicketFaqSuggestions extends Interaction {
         this.debouncedSuggest(ev.currentTarget.value);
     }
 
+    /**
+     * The excerpt as DOM nodes: the server sends pieces of plain text, the matched words
+     * flagged; each piece becomes a text node (in a <mark> when matched). No HTML is parsed.
+     */
+    renderExcerpt(parts) {
+        return parts.map((part) => {
+            const text = document.createTextNode(part.text);
+            if (!part.mark) {
+                return text;
+            }
+            const mark = document.createElement("mark");
+            mark.append(text);
+            return mark;
+        });
+    }
+
     async suggest(term) {
         const entries = term.trim().length >= 3
             ? await this.waitFor(rpc("/my/tickets/faq_suggest", { term }))
@@ -35,10 +51,10 @@ export class TicketFaqSuggestions extends Interaction {
                 link.target = "_blank";
                 link.textContent = entry.name;  // text only: never HTML from the server
                 item.append(link);
-                if (entry.excerpt) {
+                if (entry.excerpt_parts && entry.excerpt_parts.length) {
                     const excerpt = document.createElement("div");
-                    excerpt.className = "small text-muted";
-                    excerpt.textContent = entry.excerpt;
+                    excerpt.className = "small text-muted o_terasoft_faq_suggestion_excerpt";
+                    excerpt.append(...this.renderExcerpt(entry.excerpt_parts));
                     item.append(excerpt);
                 }
                 return item;
@@ -48,6 +64,41 @@ export class TicketFaqSuggestions extends Interaction {
     }
 }
 
+/**
+ * New ticket form: an error shown by the server goes away as soon as its field is corrected
+ * (a required field filled in, another value chosen). The server still validates everything.
+ */
+export class TicketFormErrors extends Interaction {
+    static selector = ".o_terasoft_ticket_form";
+    dynamicContent = {
+        ".is-invalid": {
+            "t-on-input": this.onFieldChange,
+            "t-on-change": this.onFieldChange,
+        },
+    };
+
+    onFieldChange(ev) {
+        const field = ev.currentTarget;
+        const required = field.hasAttribute("required") || field.dataset.required;
+        if (required && !field.value.trim()) {
+            return;
+        }
+        field.classList.remove("is-invalid");
+        field.removeAttribute("aria-invalid");
+        const feedback = this.el.querySelector(`[data-error-for='${field.name}']`);
+        if (feedback) {
+            feedback.classList.add("d-none");
+        }
+        if (!this.el.querySelector(".is-invalid")) {
+            const summary = document.querySelector(".o_terasoft_form_errors");
+            if (summary) {
+                summary.classList.add("d-none");
+            }
+        }
+    }
+}
+
 registry
     .category("public.interactions")
-    .add("terasoft_portal.ticket_faq_suggestions", TicketFaqSuggestions);
+    .add("terasoft_portal.ticket_faq_suggestions", TicketFaqSuggestions)
+    .add("terasoft_portal.ticket_form_errors", TicketFormErrors);

@@ -16,7 +16,7 @@ registry.category("web_tour.tours").add("terasoft_portal_ticket_tour", {
             run: "click",
             expectUnloadPage: true,
         },
-        { trigger: "h4:contains('Miei ticket aperti')" },
+        { trigger: "h4:contains('Ticket aperti dell')" },  // "Tutti": the company's open tickets
         { trigger: "a.o_terasoft_new_ticket:contains('Nuovo Ticket')", run: "click", expectUnloadPage: true },
         { trigger: "input[name='name']", run: "edit Errore stampa F24 di dicembre" },
         { trigger: "select[name='category_id']", run: "selectByLabel Paghe" },
