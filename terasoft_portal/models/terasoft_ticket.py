@@ -63,6 +63,19 @@ BLOCK_CUSTOMER_MESSAGE = _lt(
     "Ticket non lavorabile causa blocco amministrativo. Contattare il reparto amministrativo.")
 # Rows of a cron batch: one commit (and one progress report) per batch.
 CRON_BATCH_SIZE = 500
+
+# The key that unlocks the write of `state`: `_apply_move` puts this very object in the context
+# and `write` compares it by identity. Context from RPC (JSON, XML-RPC) holds only strings,
+# numbers, lists and dicts: no caller can send this object, whatever key or value it tries.
+_MOVE_CONTEXT_KEY = "terasoft_ticket_move"
+_MOVE_TOKEN = object()
+# Fields that only the workflow (`_apply_move`) and the system (crons, mail gateway, data
+# loading: superuser) write; staff change them by moving the ticket, never directly.
+WORKFLOW_FIELDS = (
+    "state_before_block", "date_taken", "date_resolved", "date_closed", "date_discarded",
+    "date_last_customer_message", "sla_deadline", "sla_at_risk_date", "sla_status", "sla_breach_reported",
+    "autoclose_reminder_sent",
+)
 SLA_STATUSES = [
     ("on_time", "On Time"),
     ("at_risk", "At Risk"),
@@ -325,6 +338,14 @@ class TerasoftTicket(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            # A ticket starts Open: its status and the workflow's fields come from moves. The
+            # superuser (data loading, imports by code, tests) may create a ticket anywhere.
+            self._check_no_workflow_values(vals_list, creating=True)
+            self = self.with_context({  # noqa: PLW0642 - no default_state & co. from the caller's context
+                key: value for key, value in self.env.context.items()
+                if key not in {f"default_{name}" for name in ("state",) + WORKFLOW_FIELDS}
+            })
         sequence = self.env["ir.sequence"].sudo()  # numbering is not a right of the creator
         for vals in vals_list:
             vals["number"] = sequence.next_by_code("terasoft.ticket")
@@ -352,11 +373,14 @@ class TerasoftTicket(models.Model):
         return followers
 
     def write(self, vals):
-        if "state" in vals and not self.env.context.get("terasoft_ticket_move"):
-            # The state changes only through a move of WORKFLOW (see _apply_move).
-            raise UserError(self.env._(
-                "The status of a ticket changes only through its workflow actions "
-                "(Take in charge, Resolve, ...)."))
+        if self.env.context.get(_MOVE_CONTEXT_KEY) is not _MOVE_TOKEN:
+            # The state changes only through a move of WORKFLOW (see _apply_move), whoever calls.
+            if "state" in vals:
+                raise UserError(self.env._(
+                    "The status of a ticket changes only through its workflow actions "
+                    "(Take in charge, Resolve, ...)."))
+            if not self.env.su:
+                self._check_no_workflow_values([vals])
         result = super().write(vals)
         if vals.get("partner_id") and self.env.context.get("tracking_disable"):  # else auto-subscribed
             for ticket in self:
@@ -368,6 +392,21 @@ class TerasoftTicket(models.Model):
             tickets = self.filtered(lambda t: t.state == "blocked" and not t.insolvent)
             tickets.sudo()._apply_move("unblock")
         return result
+
+    def _check_no_workflow_values(self, vals_list, creating=False):
+        """Refuse values of `state` (other than Open, on creation) and of WORKFLOW_FIELDS: they
+        are written by `_apply_move` and the system only (see ``write``)."""
+        for vals in vals_list:
+            if creating and vals.get("state", "new") == "new":
+                vals = {key: value for key, value in vals.items() if key != "state"}
+            # on creation, the web client sends empty values for the fields of its form
+            names = [name for name in ("state",) + WORKFLOW_FIELDS
+                     if name in vals and (vals[name] or not creating)]
+            if names:
+                raise UserError(self.env._(
+                    "These fields of a ticket change only through its workflow actions "
+                    "(Take in charge, Resolve, ...): %(fields)s.",
+                    fields=", ".join(self._fields[name]._description_string(self.env) for name in names)))
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
@@ -473,7 +512,7 @@ class TerasoftTicket(models.Model):
                 extra["state_before_block"] = from_state
             elif move == "unblock":
                 extra["state_before_block"] = False
-            tickets.with_context(terasoft_ticket_move=move).write(extra)
+            tickets.with_context({_MOVE_CONTEXT_KEY: _MOVE_TOKEN}).write(extra)
         # the log is a fact of the system, not a right of the user who moved the ticket
         self.env["terasoft.ticket.state.log"].sudo().create(logs)
         self._notify_move(move, message)
