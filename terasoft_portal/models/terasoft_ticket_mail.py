@@ -36,7 +36,9 @@ class TerasoftTicket(models.Model):
       `auto_comment` with a `mt_ticket_*` subtype: the contact and the followers get it by email,
       the portal shows it; the staff's text (question, diagnosis, solution) is in it;
     - customer moves: staff are told through the tracking message (``_track_subtype``);
-    - internal notes: never to customers (Odoo's `mt_note` is internal);
+    - internal notes and every other internal message (activity feedback): never to customers
+      (a note mentioning one is refused by ``message_post``; ``_notify_get_recipients`` drops
+      customers from the recipients of internal messages);
     - `block_auto_emails` on the customer company: no automatic message (`auto_comment`) is
       emailed to its contacts; they still see it in the portal.
     """
@@ -311,9 +313,24 @@ class TerasoftTicket(models.Model):
         return super()._track_subtype(initial_values)
 
     def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
-        """Automatic messages are not emailed to the contacts of companies that block them."""
+        """Two rules of ours on who is notified of a message of a ticket:
+
+        - an internal message (``is_internal`` or an internal subtype: notes, activity
+          feedback) reaches no customer — no partner without an internal user, no email
+          address — however it was addressed (``message_post`` already refuses notes that
+          mention customers; this covers every other path, e.g. a customer following the
+          ticket with internal subtypes);
+        - automatic messages are not emailed to the contacts of companies that block them.
+        """
         recipients = super()._notify_get_recipients(message, msg_vals=msg_vals, **kwargs)
-        message_type = (msg_vals or {}).get("message_type") or message.message_type
+        if not recipients:
+            return recipients
+        msg_vals = msg_vals or {}
+        is_internal = msg_vals["is_internal"] if "is_internal" in msg_vals else message.sudo().is_internal
+        subtype_id = msg_vals["subtype_id"] if "subtype_id" in msg_vals else message.sudo().subtype_id.id
+        if is_internal or self.env["mail.message.subtype"].sudo().browse(subtype_id).internal:
+            recipients = [r for r in recipients if not r["share"]]
+        message_type = msg_vals.get("message_type") or message.message_type
         if message_type != "auto_comment" or not recipients:
             return recipients
         partners = self.env["res.partner"].sudo().browse([r["id"] for r in recipients])
