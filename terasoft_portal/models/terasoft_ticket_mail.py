@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from markupsafe import escape
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
@@ -233,7 +233,8 @@ class TerasoftTicket(models.Model):
     @api.model
     def _cron_acknowledge(self):
         """Acknowledge the new tickets (``ack_pending``), CRON_BATCH_SIZE at a time."""
-        self.sudo()._cron_batches([("ack_pending", "=", True)], lambda tickets: tickets._send_acknowledgement())
+        self.sudo()._cron_batches([("ack_pending", "=", True)], lambda tickets: tickets._send_acknowledgement(),
+                                  "Acknowledgement")
 
     def _send_acknowledgement(self):
         """Post the acknowledgement on each ticket of ``self`` (one composer, rendered in each
@@ -274,10 +275,17 @@ class TerasoftTicket(models.Model):
 
     def _message_log_tracking_notes(self, notes):
         """Create the tracking notes ``[(ticket, _message_log kwargs)]`` in one ``create``, with
-        the values mail.thread's ``_message_log_batch`` gives a note."""
+        the values mail.thread's ``_message_log_batch`` gives a note, and their tracking values
+        in one more (mail.message's ``create`` inserts them note by note: one query per ticket)."""
         values_list = []
+        tracking_values = []
         reply_to = {}
         for ticket, kwargs in notes:
+            commands = kwargs.get("tracking_value_ids") or []
+            tracking_values.append([command[2] for command in commands
+                                    if len(command) == 3 and command[0] == Command.CREATE])
+            other_commands = [command for command in commands
+                              if len(command) != 3 or command[0] != Command.CREATE]
             author_id, email_from = ticket._message_compute_author(kwargs.get("author_id"), None)
             if (author_id, email_from) not in reply_to:
                 reply_to[author_id, email_from] = self.env["mail.thread"]._notify_get_reply_to(
@@ -293,13 +301,18 @@ class TerasoftTicket(models.Model):
                 "is_internal": True,
                 "subject": False,
                 "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-                "tracking_value_ids": kwargs.get("tracking_value_ids"),
+                "tracking_value_ids": other_commands,
                 "email_add_signature": False,
                 "message_id": generate_tracking_message_id("message-notify"),
                 "reply_to": reply_to[author_id, email_from],
                 "body": escape(kwargs.get("body") or ""),
             })
-        return self.sudo()._message_create(values_list)
+        messages = self.sudo()._message_create(values_list)
+        self.env["mail.tracking.value"].sudo().create([
+            dict(values, mail_message_id=message.id)
+            for message, values_list in zip(messages, tracking_values) for values in values_list
+        ])
+        return messages
 
     def _track_subtype(self, initial_values):
         """Staff hear about the customer's own moves (closing); support and system moves are
