@@ -130,7 +130,8 @@ class TestCronIsolation(CronIsolationCase):
         self.env.company.ticket_manager_id = self.manager
         with frozen(self.env, "2026-11-24 08:00:00"):
             tickets, poisoned = self._five(lambda i: self._ticket(self.giulia.partner_id, name=f"SLA {i}"))
-        when = lambda args, kwargs: "sla_status" in args[0] or "sla_breach_reported" in args[0]  # noqa: E731
+        def when(args, _kwargs):
+            return "sla_status" in args[0] or "sla_breach_reported" in args[0]
         with self._poisoned(poisoned, "write", when) as calls:
             self._run(self.Ticket._cron_sla_scan, "2026-11-26 09:00:00")
         self.assertEqual(tickets.mapped("sla_breach_reported"), [True, True, False, True, True])
@@ -163,7 +164,7 @@ class TestCronIsolation(CronIsolationCase):
         """A lost connection or a serialization failure is no ticket's fault: the run stops, as
         Odoo's cron runner expects (it retries the job), instead of logging every ticket."""
         import psycopg2
-        tickets, poisoned = self._five(lambda i: self._ticket(self.giulia.partner_id, name=f"Ack {i}"))
+        _tickets, poisoned = self._five(lambda i: self._ticket(self.giulia.partner_id, name=f"Ack {i}"))
         Model = type(self.Ticket)
         original = Model._send_acknowledgement
 

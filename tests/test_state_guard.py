@@ -4,7 +4,7 @@ import json
 from datetime import datetime, timedelta
 from xmlrpc.client import Fault
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import get_db_name
 from odoo.tools import mute_logger
 
@@ -73,7 +73,7 @@ class TestStateGuardModel(TerasoftCase):
         self.assertRecordValues(copy, [{"state": "new", "date_taken": False, "date_discarded": False}])
 
     def test_moves_still_work_and_manager_moves_stay_manager_only(self):
-        with self.assertRaises(Exception):  # AccessError: reopening is the manager's
+        with self.assertRaises(AccessError):  # reopening is the manager's
             self.as_support.action_reopen()
         self.ticket.with_user(self.manager).action_reopen()
         self.assertEqual(self.ticket.state, "waiting_support")

@@ -103,7 +103,7 @@ class TerasoftTicket(models.Model):
                 last = self.message_ids[:1]
                 if last.body != body:  # one note per distinct failure, not one per run
                     self._message_log(body=body)
-        except Exception:  # noqa: BLE001 - the log must not stop the job either
+        except Exception:  # the log must not stop the job either
             _logger.exception("%s: could not log the failure of ticket %s", job, self.id)
 
     @api.model
