@@ -247,6 +247,11 @@ class TestInternalNotesHttp(TerasoftHttpCase):
             "/portal/chatter_init", dict(fetch, token=self.ticket.access_token))), "chatter_init with token")
         page = self.url_open(f"/my/tickets/{self.ticket.id}?access_token={self.ticket.access_token}").text
         assert_no_secret(page, "ticket page with token")
+        response = self.url_open(f"/web/content/{attachment.id}?access_token={self.ticket.access_token}")
+        self.assertIn(response.status_code, (403, 404))
+        # /web/image answers its placeholder for what it may not show
+        response = self.url_open(f"/web/image/{attachment.id}?access_token={self.ticket.access_token}")
+        self.assertNotIn(b"secret", response.content)
         # ... and the logged-in customer
         self.authenticate(self.giulia.login, DEMO_PASSWORD)
         response = self.make_jsonrpc_request("/mail/chatter_fetch", fetch)
