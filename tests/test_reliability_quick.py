@@ -66,7 +66,7 @@ class TestReliabilityQuick(TerasoftHttpCase):
                 stats["failures"] += hostile.db_checks(env, targets, before, stats)
         print(f"\nhostile: {stats['sent']} requests, statuses {dict(stats['statuses'])}, "
               f"{stats['ack_tickets']} tickets and {stats['ack_comments']} comments acknowledged")
-        self.assertEqual(stats["sent"], 60)
+        self.assertEqual(stats["sent"], 200)
         self.assertFalse(stats["failures"], "\n".join(stats["failures"][:20]))
 
     def test_hostile_staff_notes_and_context_keys(self):
