@@ -5,6 +5,8 @@ then sent (``execute``, optionally from several threads), then the database is c
 (``db_checks``). Rules: no 5xx (nor an internal error inside a JSON-RPC answer); B's ids
 always answer 404 and change nothing; a POST without a valid CSRF token creates nothing;
 no HTML field stores an active script; no answer reflects a markup payload unescaped.
+The support user's calls (``generate_staff``: notes mentioning customers, context keys and
+workflow values over RPC) are all refused, move nothing and leak no internal message.
 """
 import csv
 import io
@@ -405,3 +407,139 @@ def stored_scripts(env):
 
 def new_marker():
     return uuid.uuid4().hex[:8]
+
+
+# ---------------------------------------------------------------- staff over RPC (issue 10)
+# A support user tries to reach a customer with an internal note (mentions, partner_ids, the
+# internal flag, an internal subtype) and to change a ticket's state without its workflow
+# (context keys a caller can send, values of create/write/copy). Nothing may leak or move.
+WORKFLOW_CONTEXT_KEYS = ["terasoft_ticket_move", "install_mode", "tracking_disable", "mail_notrack", "import_file",
+                         "module", "active_test", "su", "sudo", "default_state", "default_date_closed"]
+STATES = ["new", "waiting_support", "waiting_customer", "in_progress", "resolved", "closed", "blocked", "discarded"]
+
+
+@dataclass
+class StaffCall:
+    kind: str                 # note, chatter_note, state_write, state_create, state_copy
+    method: str
+    args: list
+    kwargs: dict
+
+
+def _json_values():
+    return st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12), st.sampled_from(STATES + [
+        "reopen", "customer_reply", "autoclose", "unblock"]), st.lists(st.text(max_size=6), max_size=2),
+        st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2))
+
+
+def _staff_strategies(targets):
+    ticket, customers = targets["a_ticket"], [targets["partner_a"], targets["b_partner"]]
+    context = st.dictionaries(st.sampled_from(WORKFLOW_CONTEXT_KEYS), _json_values(), min_size=1, max_size=4)
+    internal = st.sampled_from([{"subtype_xmlid": "mail.mt_note"}, {}, {"subtype_xmlid": "mail.mt_activities"},
+                                {"subtype_xmlid": "mail.mt_comment", "is_internal": True},
+                                {"message_type": "comment", "subtype_xmlid": "mail.mt_note"}])
+    partners = st.lists(st.sampled_from(customers), min_size=1, max_size=2, unique=True)
+    note = st.builds(lambda body, values, pids: StaffCall(
+        "note", "message_post", [[ticket]], {"body": body, "partner_ids": pids, **values}),
+        _texts(), internal, partners)
+    chatter_note = st.builds(lambda body, pids: StaffCall(
+        "chatter_note", "/mail/message/post", [], {
+            "thread_model": "terasoft.ticket", "thread_id": ticket,
+            "post_data": {"body": body, "message_type": "comment", "subtype_xmlid": "mail.mt_note",
+                          "partner_ids": pids}}),
+        _texts(), partners)
+    state_write = st.builds(lambda state, ctx, extra: StaffCall(
+        "state_write", "write", [[ticket], {"state": state, **extra}], {"context": ctx}),
+        st.sampled_from(STATES), context, st.dictionaries(st.sampled_from(
+            ["state_before_block", "date_closed", "date_taken"]), st.sampled_from([False, "closed", "2026-01-01 10:00:00"]),
+            max_size=1))
+    state_create = st.builds(lambda state, ctx: StaffCall(
+        "state_create", "create", [{"name": "Forged by staff", "category_id": targets["categories"][0],
+                                    "state": state}], {"context": ctx}),
+        st.sampled_from([s for s in STATES if s != "new"]), context)
+    state_copy = st.builds(lambda state, ctx: StaffCall(
+        "state_copy", "copy", [[ticket]], {"default": {"state": state}, "context": ctx}),
+        st.sampled_from([s for s in STATES if s != "new"]), context)
+    return st.one_of(note, chatter_note, state_write, state_create, state_copy)
+
+
+def generate_staff(targets, count, seed=0):
+    strategy = _staff_strategies(targets)
+    collected = []
+
+    @settings(max_examples=count, derandomize=True, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(strategy, st.just(seed))
+    def collect(call, _seed):
+        collected.append(call)
+
+    rounds = 0
+    while len(collected) < count and rounds < 20:
+        collect()
+        rounds += 1
+    return collected[:count]
+
+
+def staff_fingerprint(env, targets):
+    """What the staff calls must not change: A's ticket state and logs, forged tickets, and
+    the internal messages of tickets notified to customers (the leaks: must stay 0)."""
+    env.invalidate_all()
+    cr = env.cr
+    cr.execute("SELECT state, state_before_block, date_closed FROM terasoft_ticket WHERE id=%s", (targets["a_ticket"],))
+    ticket = cr.fetchone()
+    cr.execute("SELECT count(*) FROM terasoft_ticket_state_log WHERE ticket_id=%s", (targets["a_ticket"],))
+    logs = cr.fetchone()[0]
+    cr.execute("SELECT count(*) FROM terasoft_ticket WHERE name = 'Forged by staff' AND state != 'new'")
+    forged = cr.fetchone()[0]
+    return {"ticket": (ticket, logs), "forged": forged, "leaks": internal_leaks(env)}
+
+
+def internal_leaks(env):
+    """Notifications (inbox or email) of internal ticket messages to partners without an
+    internal user: each one is a note, or activity feedback, that reached a customer."""
+    env.cr.execute("""
+        SELECT count(*) FROM mail_notification n
+          JOIN mail_message m ON m.id = n.mail_message_id
+          LEFT JOIN mail_message_subtype s ON s.id = m.subtype_id
+          JOIN res_partner p ON p.id = n.res_partner_id
+         WHERE m.model = 'terasoft.ticket' AND (m.is_internal OR s.internal) AND p.partner_share""")
+    return env.cr.fetchone()[0]
+
+
+def execute_staff(client, calls):
+    """Send the calls as the support user; every one must be refused with a client error."""
+    stats = {"sent": 0, "refused": 0, "failures": [], "kinds": Counter()}
+    for call in calls:
+        stats["sent"] += 1
+        stats["kinds"][call.kind] += 1
+        try:
+            if call.method.startswith("/"):
+                response = client.jsonrpc(call.method, call.kwargs)
+                error = None if response.status_code >= 500 else (response.json().get("error") or {}).get(
+                    "data", {}).get("name")
+                status = response.status_code
+            else:
+                _result, error = client.call_kw("terasoft.ticket", call.method, call.args, call.kwargs)
+                status = 200
+        except Exception as exc:  # noqa: BLE001
+            stats["failures"].append(f"{call.kind}: {type(exc).__name__}: {str(exc)[:120]}")
+            continue
+        if status >= 500 or (error and error not in CLIENT_ERRORS):
+            stats["failures"].append(f"{call.kind} {call.method}: HTTP {status} {error}")
+        elif not error:
+            stats["failures"].append(f"{call.kind} {call.method} {call.kwargs!r:.200}: accepted")
+        else:
+            stats["refused"] += 1
+    return stats
+
+
+def staff_db_checks(env, targets, before):
+    after = staff_fingerprint(env, targets)
+    failures = []
+    if after["ticket"] != before["ticket"]:
+        failures.append(f"A's ticket moved without its workflow: {before['ticket']} -> {after['ticket']}")
+    if after["forged"] != before["forged"]:
+        failures.append(f"{after['forged'] - before['forged']} tickets created outside Open")
+    if after["leaks"] != before["leaks"]:
+        failures.append(f"{after['leaks'] - before['leaks']} internal messages notified to customers")
+    return failures

@@ -283,13 +283,23 @@ def part_hostile(odoo, count):
     with odoo.env() as env:
         stats["failures"] += hostile.db_checks(env, targets, before, stats)
         env["ir.config_parameter"].set_param("terasoft_portal.attachment_max_size_mb", "25")
+    # the support user: notes mentioning customers, context keys and workflow values over RPC
+    staff_client = PortalClient(odoo.base).login("supporto@example.com", PASSWORD)
+    with odoo.env() as env:
+        staff_before = hostile.staff_fingerprint(env, targets)
+    staff = hostile.execute_staff(staff_client, hostile.generate_staff(targets, max(count // 10, 50)))
+    with odoo.env() as env:
+        staff["failures"] += hostile.staff_db_checks(env, targets, staff_before)
+        leaks = hostile.internal_leaks(env) - staff_before["leaks"]
     fivexx = sum(n for s, n in stats["statuses"].items() if isinstance(s, int) and s >= 500)
     kinds = len({r.kind for r in requests_})
     line = (f"hostile: {stats['sent']:,} requests ({kinds} kinds, {time.monotonic() - start:.0f} s), {fivexx} 5xx, "
             f"{stats['cross']} cross-company all 404: {'yes' if not any('cross' in f for f in stats['failures']) else 'NO'}, "
             f"stored scripts: {sum('script stored' in f for f in stats['failures'])}, "
-            f"statuses {dict(sorted(stats['statuses'].items(), key=str))}")
-    return line, stats["failures"]
+            f"statuses {dict(sorted(stats['statuses'].items(), key=str))}; "
+            f"support user over RPC: {staff['sent']} calls ({dict(staff['kinds'])}), {staff['refused']} refused, "
+            f"{leaks} leaks of internal messages")
+    return line, stats["failures"] + staff["failures"]
 
 
 def part_load(odoo, sessions, duration):

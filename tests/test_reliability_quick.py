@@ -69,6 +69,26 @@ class TestReliabilityQuick(TerasoftHttpCase):
         self.assertEqual(stats["sent"], 200)
         self.assertFalse(stats["failures"], "\n".join(stats["failures"][:20]))
 
+    def test_hostile_staff_notes_and_context_keys(self):
+        """The support user over RPC: notes mentioning customers, context keys and workflow
+        values on write/create/copy (issue 10). All refused, 0 leaks, nothing moved."""
+        with self._server():
+            client = self._client("supporto@example.com")
+            with self._env_scope() as env:
+                targets = hostile.prepare(env, "giulia.bianchi@example.com", "luca.verdi@example.com")
+                before = hostile.staff_fingerprint(env, targets)
+            calls = hostile.generate_staff(targets, 60, seed=10)
+            stats = hostile.execute_staff(client, calls)
+            with self._env_scope() as env:
+                stats["failures"] += hostile.staff_db_checks(env, targets, before)
+                leaks = hostile.internal_leaks(env)
+        print(f"\nstaff over RPC: {stats['sent']} calls {dict(stats['kinds'])}, {stats['refused']} refused, "
+              f"{leaks} leaks")
+        self.assertEqual(stats["sent"], 60)
+        self.assertEqual(len(stats["kinds"]), 5)
+        self.assertEqual(leaks, 0)
+        self.assertFalse(stats["failures"], "\n".join(stats["failures"][:20]))
+
     def test_concurrent_ticket_creation(self):
         """4 sessions x 5 tickets through the form: every acknowledged ticket exists once."""
         logins = ["giulia.bianchi@example.com", "luca.verdi@example.com",

@@ -63,6 +63,19 @@ BLOCK_CUSTOMER_MESSAGE = _lt(
     "Ticket non lavorabile causa blocco amministrativo. Contattare il reparto amministrativo.")
 # Rows of a cron batch: one commit (and one progress report) per batch.
 CRON_BATCH_SIZE = 500
+
+# The key that unlocks the write of `state`: `_apply_move` puts this very object in the context
+# and `write` compares it by identity. Context from RPC (JSON, XML-RPC) holds only strings,
+# numbers, lists and dicts: no caller can send this object, whatever key or value it tries.
+_MOVE_CONTEXT_KEY = "terasoft_ticket_move"
+_MOVE_TOKEN = object()
+# Fields that only the workflow (`_apply_move`) and the system (crons, mail gateway, data
+# loading: superuser) write; staff change them by moving the ticket, never directly.
+WORKFLOW_FIELDS = (
+    "state_before_block", "date_taken", "date_resolved", "date_closed", "date_discarded",
+    "date_last_customer_message", "sla_deadline", "sla_at_risk_date", "sla_status", "sla_breach_reported",
+    "autoclose_reminder_sent",
+)
 SLA_STATUSES = [
     ("on_time", "On Time"),
     ("at_risk", "At Risk"),
@@ -326,6 +339,14 @@ class TerasoftTicket(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            # A ticket starts Open: its status and the workflow's fields come from moves. The
+            # superuser (data loading, imports by code, tests) may create a ticket anywhere.
+            self._check_no_workflow_values(vals_list, creating=True)
+            self = self.with_context({  # noqa: PLW0642 - no default_state & co. from the caller's context
+                key: value for key, value in self.env.context.items()
+                if key not in {f"default_{name}" for name in ("state",) + WORKFLOW_FIELDS}
+            })
         sequence = self.env["ir.sequence"].sudo()  # numbering is not a right of the creator
         for vals in vals_list:
             vals["number"] = sequence.next_by_code("terasoft.ticket")
@@ -353,11 +374,14 @@ class TerasoftTicket(models.Model):
         return followers
 
     def write(self, vals):
-        if "state" in vals and not self.env.context.get("terasoft_ticket_move"):
-            # The state changes only through a move of WORKFLOW (see _apply_move).
-            raise UserError(self.env._(
-                "The status of a ticket changes only through its workflow actions "
-                "(Take in charge, Resolve, ...)."))
+        if self.env.context.get(_MOVE_CONTEXT_KEY) is not _MOVE_TOKEN:
+            # The state changes only through a move of WORKFLOW (see _apply_move), whoever calls.
+            if "state" in vals:
+                raise UserError(self.env._(
+                    "The status of a ticket changes only through its workflow actions "
+                    "(Take in charge, Resolve, ...)."))
+            if not self.env.su:
+                self._check_no_workflow_values([vals])
         result = super().write(vals)
         if vals.get("partner_id") and self.env.context.get("tracking_disable"):  # else auto-subscribed
             for ticket in self:
@@ -369,6 +393,21 @@ class TerasoftTicket(models.Model):
             tickets = self.filtered(lambda t: t.state == "blocked" and not t.insolvent)
             tickets.sudo()._apply_move("unblock")
         return result
+
+    def _check_no_workflow_values(self, vals_list, creating=False):
+        """Refuse values of `state` (other than Open, on creation) and of WORKFLOW_FIELDS: they
+        are written by `_apply_move` and the system only (see ``write``)."""
+        for vals in vals_list:
+            if creating and vals.get("state", "new") == "new":
+                vals = {key: value for key, value in vals.items() if key != "state"}
+            # on creation, the web client sends empty values for the fields of its form
+            names = [name for name in ("state",) + WORKFLOW_FIELDS
+                     if name in vals and (vals[name] or not creating)]
+            if names:
+                raise UserError(self.env._(
+                    "These fields of a ticket change only through its workflow actions "
+                    "(Take in charge, Resolve, ...): %(fields)s.",
+                    fields=", ".join(self._fields[name]._description_string(self.env) for name in names)))
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
@@ -474,7 +513,7 @@ class TerasoftTicket(models.Model):
                 extra["state_before_block"] = from_state
             elif move == "unblock":
                 extra["state_before_block"] = False
-            tickets.with_context(terasoft_ticket_move=move).write(extra)
+            tickets.with_context({_MOVE_CONTEXT_KEY: _MOVE_TOKEN}).write(extra)
         # the log is a fact of the system, not a right of the user who moved the ticket
         self.env["terasoft.ticket.state.log"].sudo().create(logs)
         self._notify_move(move, message)
@@ -597,7 +636,82 @@ class TerasoftTicket(models.Model):
         )
         return True
 
-    # ------------------------------------------------------------------ customer replies
+    # ------------------------------------------------------------------ messages: customer replies, notes
+
+    def message_post(self, **kwargs):
+        """Every way of posting (chatter, portal, Odoo's ``/mail/message/post``, email, RPC) ends
+        here, so the two rules of the ticket's messages are kept here:
+
+        - a customer writes only public comments: what a portal user or a visitor with the
+          ticket's link posts, and an email of a customer contact, is a public comment (Odoo
+          files a post without ``message_type``/``subtype_xmlid`` as a note, and an email
+          answering a note as a note) — so that it shows in the portal and counts as the
+          customer's reply (``_message_post_after_hook``);
+        - an internal note never goes to a customer: a note whose recipients (mentions,
+          ``partner_ids``, ``outgoing_email_to``) include a customer is refused, with a
+          message telling the agent to use *Send message* (``_notify_get_recipients`` also
+          drops customers from the recipients of any internal message, e.g. activity feedback).
+        """
+        self.ensure_one()
+        if self._is_customer_post(kwargs):
+            kwargs.pop("subtype_id", None)
+            kwargs.update(
+                message_type="email" if kwargs.get("message_type") == "email" else "comment",
+                subtype_xmlid="mail.mt_comment",
+                is_internal=False,
+            )
+        elif self._is_internal_post(kwargs):
+            self._check_note_recipients(kwargs.get("partner_ids"), kwargs.get("outgoing_email_to"))
+        return super().message_post(**kwargs)
+
+    def _is_customer_partner(self, partner):
+        """Whether ``partner`` speaks for the customer on this ticket: a contact of the ticket's
+        company with no internal user."""
+        self.ensure_one()
+        return bool(partner) and partner.commercial_partner_id == self.commercial_partner_id \
+            and not partner.user_ids.filtered(lambda user: not user.share)
+
+    def _post_subtype(self, post_values):
+        """The subtype ``message_post`` gives a message posted with ``post_values`` (mt_note when
+        none is given, as message_post does)."""
+        if post_values.get("subtype_xmlid"):
+            return self.env.ref(post_values["subtype_xmlid"], raise_if_not_found=False) \
+                or self.env["mail.message.subtype"]
+        if post_values.get("subtype_id"):
+            return self.env["mail.message.subtype"].browse(post_values["subtype_id"])
+        return self.env.ref("mail.mt_note")
+
+    def _is_customer_post(self, post_values):
+        """Whether the ``message_post`` values are a customer's own words: an email whose author
+        is a customer contact, or a comment (or a message with Odoo's defaults: no type, a
+        plain comment or note subtype) posted by a portal user or a visitor with the ticket's
+        link. Not the system's notifications posted while a customer acts (tracking, moves)."""
+        message_type = post_values.get("message_type", "notification")
+        if post_values.get("tracking_value_ids") or message_type not in ("notification", "comment", "email"):
+            return False
+        if message_type == "email":
+            author_id, _email_from = self._message_compute_author(
+                post_values.get("author_id"), post_values.get("email_from"))
+            return self._is_customer_partner(self.env["res.partner"].sudo().browse(author_id))
+        if self.env.user._is_internal():
+            return False
+        return message_type == "comment" or self._post_subtype(post_values) in (
+            self.env.ref("mail.mt_comment") | self.env.ref("mail.mt_note"))
+
+    def _is_internal_post(self, post_values):
+        """Whether the ``message_post`` values make an internal message (subtype or flag)."""
+        return bool(post_values.get("is_internal") or self._post_subtype(post_values).sudo().internal)
+
+    def _check_note_recipients(self, partner_ids, outgoing_email_to=None):
+        """Refuse an internal note addressed to customers (partners without an internal user,
+        or email addresses): they would receive it by email."""
+        customers = self.env["res.partner"].sudo().browse(partner_ids or []).filtered("partner_share")
+        if customers or outgoing_email_to:
+            names = ", ".join(customers.mapped("display_name") + ([outgoing_email_to] if outgoing_email_to else []))
+            raise UserError(self.env._(
+                "A customer cannot be mentioned in an internal note: %(names)s would receive it by "
+                "email. Internal notes are for the support team only; to write to the customer, "
+                "use Send message.", names=names))
 
     def _message_post_after_hook(self, message, msg_values):
         """A public message of the customer is the customer's reply: it moves the ticket."""
@@ -605,8 +719,7 @@ class TerasoftTicket(models.Model):
         author = message.author_id
         is_public = message.message_type in ("comment", "email") and not message.is_internal \
             and message.subtype_id == self.env.ref("mail.mt_comment")
-        if is_public and author and author.commercial_partner_id == self.commercial_partner_id \
-                and not author.user_ids.filtered(lambda u: not u.share):
+        if is_public and self._is_customer_partner(author):
             # sudo: the customer has no write access; the move itself is checked by the table
             ticket = self.sudo()
             ticket.date_last_customer_message = fields.Datetime.now()

@@ -3,6 +3,7 @@ tickets) and the demo history. The state machine itself is in terasoft_ticket.py
 import logging
 from datetime import timedelta
 
+import psycopg2
 from markupsafe import Markup
 from pytz import timezone
 
@@ -18,7 +19,7 @@ class TerasoftTicket(models.Model):
 
     # ------------------------------------------------------------------ crons
 
-    def _cron_batches(self, domain, process):
+    def _cron_batches(self, domain, process, job=None):
         """Run ``process(batch)`` on the tickets matching ``domain``, CRON_BATCH_SIZE at a time,
         in id order.
 
@@ -26,15 +27,21 @@ class TerasoftTicket(models.Model):
         could not take out of ``domain`` is not seen twice and the searches cost the same
         whatever the number done. Commits after each batch (``ir.cron._commit_progress``),
         then empties the ORM cache, so that memory does not grow with the number of tickets;
-        stops when the cron's time is up. Returns the count.
+        stops when the cron's time is up. Returns the count of tickets processed.
+
+        One ticket never stops the job: a batch that fails is rolled back and processed again
+        one ticket at a time (see ``_cron_process_batch``); the ticket that fails is logged
+        (``job`` names the job in the log) and left as it was, so the next run tries it again,
+        while this run goes on past its id.
         """
+        job = job or "terasoft_portal.cron"
         done = last_id = 0
         while True:
             batch = self.search(domain + [("id", ">", last_id)], limit=CRON_BATCH_SIZE, order="id")
             if not batch:
                 break
-            process(batch)
-            done += len(batch)
+            failed = self._cron_process_batch(batch, process, job)
+            done += len(batch) - len(failed)
             last_id = batch[-1].id
             remaining = self.search_count(domain + [("id", ">", last_id)])
             time_left = self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining)
@@ -43,6 +50,63 @@ class TerasoftTicket(models.Model):
                 break
         return done
 
+    def _cron_process_batch(self, batch, process, job):
+        """``process(batch)`` in a savepoint; if it raises, roll the batch back and ``process``
+        each ticket in a savepoint of its own, logging the ones that fail (``_cron_log_failure``).
+        Returns the tickets that failed (rolled back, untouched).
+
+        Errors of the database itself (lost connection, serialization failure, lock or
+        statement timeout) are no ticket's fault: they stop the run, as Odoo's cron runner
+        expects, and the batch is done again by the next run."""
+        try:
+            with self.env.cr.savepoint():
+                process(batch)
+            return self.browse()
+        except psycopg2.OperationalError:
+            raise
+        except Exception:  # noqa: BLE001 - any error of a ticket: isolate it below
+            _logger.info("%s: a batch of %s tickets failed, processing them one by one", job, len(batch))
+        failed = self.browse()
+        for ticket in batch:
+            try:
+                with self.env.cr.savepoint():
+                    process(ticket)
+            except psycopg2.OperationalError:
+                raise
+            except Exception as error:  # noqa: BLE001
+                failed |= ticket
+                ticket._cron_log_failure(job, error)
+        return failed
+
+    def _cron_log_failure(self, job, error):
+        """Say why ``job`` could not process this ticket: in the server log, in ``ir.logging``
+        (name ``terasoft_portal.cron``, Settings > Technical > Logging) at each run, and in an
+        internal note on the ticket (the customer never sees it), once per distinct reason."""
+        self.ensure_one()
+        reason = str(error) or type(error).__name__
+        text = f"{job}: ticket {self.number} (id {self.id}) failed, retried at the next run: {reason}"
+        _logger.warning(text, exc_info=error)
+        try:
+            with self.env.cr.savepoint():
+                self.env["ir.logging"].sudo().create({
+                    "name": "terasoft_portal.cron",
+                    "type": "server",
+                    "level": "WARNING",
+                    "dbname": self.env.cr.dbname,
+                    "message": text,
+                    "path": __name__,
+                    "func": job,
+                    "line": "0",
+                })
+                body = Markup("<p>%s</p>") % self.env._(
+                    "The automatic job “%(job)s” could not process this ticket; it will try again at its "
+                    "next run. Reason: %(reason)s", job=job, reason=reason)
+                last = self.message_ids[:1]
+                if last.body != body:  # one note per distinct failure, not one per run
+                    self._message_log(body=body)
+        except Exception:  # the log must not stop the job either
+            _logger.exception("%s: could not log the failure of ticket %s", job, self.id)
+
     @api.model
     def _cron_sla_scan(self):
         """Every 15 minutes: refresh `sla_status` of the tickets not taken in charge and give the
@@ -50,13 +114,14 @@ class TerasoftTicket(models.Model):
         self = self.sudo()  # noqa: PLW0642
         now = fields.Datetime.now()
         base = [("state", "=", "new"), ("date_taken", "=", False)]
+        job = "SLA check"
         self._cron_batches(base + [("sla_deadline", "<=", now), ("sla_status", "!=", "breached")],
-                           lambda tickets: tickets.write({"sla_status": "breached"}))
+                           lambda tickets: tickets.write({"sla_status": "breached"}), job)
         self._cron_batches(base + [("sla_at_risk_date", "<=", now), ("sla_deadline", ">", now),
                                    ("sla_status", "=", "on_time")],
-                           lambda tickets: tickets.write({"sla_status": "at_risk"}))
+                           lambda tickets: tickets.write({"sla_status": "at_risk"}), job)
         self._cron_batches(base + [("sla_status", "=", "breached"), ("sla_breach_reported", "=", False)],
-                           lambda tickets: tickets._report_sla_breach())
+                           lambda tickets: tickets._report_sla_breach(), job)
 
     def _report_sla_breach(self):
         """Schedule one activity per ticket for its company's support manager, in one create."""
@@ -110,12 +175,13 @@ class TerasoftTicket(models.Model):
             limit = company._ticket_autoclose_limit(now)
             # the domain finds them by index; _get_autoclose_date (what the portal shows) decides
             self._cron_batches(resolved + [("date_resolved", "<=", limit)],
-                               lambda tickets: tickets._autoclose_due(now)._apply_move("autoclose", date_closed=now))
+                               lambda tickets: tickets._autoclose_due(now)._apply_move("autoclose", date_closed=now),
+                               "Automatic closure")
             if company.ticket_autoclose_days > 1:
                 reminder_limit = company._ticket_autoclose_limit(now, company.ticket_autoclose_days - 1)
                 self._cron_batches(
                     resolved + [("date_resolved", "<=", reminder_limit), ("autoclose_reminder_sent", "=", False)],
-                    lambda tickets: tickets._send_autoclose_reminder(),
+                    lambda tickets: tickets._send_autoclose_reminder(), "Automatic closure reminder",
                 )
 
     @api.model
@@ -129,7 +195,7 @@ class TerasoftTicket(models.Model):
             limit = now - timedelta(days=company.ticket_discard_retention_days)
             self._cron_batches(
                 [("company_id", "=", company.id), ("state", "=", "discarded"), ("date_discarded", "<=", limit)],
-                lambda tickets: tickets._purge(),
+                lambda tickets: tickets._purge(), "Purge of discarded tickets",
             )
 
     def _purge(self):

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from markupsafe import escape
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
@@ -36,7 +36,9 @@ class TerasoftTicket(models.Model):
       `auto_comment` with a `mt_ticket_*` subtype: the contact and the followers get it by email,
       the portal shows it; the staff's text (question, diagnosis, solution) is in it;
     - customer moves: staff are told through the tracking message (``_track_subtype``);
-    - internal notes: never to customers (Odoo's `mt_note` is internal);
+    - internal notes and every other internal message (activity feedback): never to customers
+      (a note mentioning one is refused by ``message_post``; ``_notify_get_recipients`` drops
+      customers from the recipients of internal messages);
     - `block_auto_emails` on the customer company: no automatic message (`auto_comment`) is
       emailed to its contacts; they still see it in the portal.
     """
@@ -231,7 +233,8 @@ class TerasoftTicket(models.Model):
     @api.model
     def _cron_acknowledge(self):
         """Acknowledge the new tickets (``ack_pending``), CRON_BATCH_SIZE at a time."""
-        self.sudo()._cron_batches([("ack_pending", "=", True)], lambda tickets: tickets._send_acknowledgement())
+        self.sudo()._cron_batches([("ack_pending", "=", True)], lambda tickets: tickets._send_acknowledgement(),
+                                  "Acknowledgement")
 
     def _send_acknowledgement(self):
         """Post the acknowledgement on each ticket of ``self`` (one composer, rendered in each
@@ -272,10 +275,17 @@ class TerasoftTicket(models.Model):
 
     def _message_log_tracking_notes(self, notes):
         """Create the tracking notes ``[(ticket, _message_log kwargs)]`` in one ``create``, with
-        the values mail.thread's ``_message_log_batch`` gives a note."""
+        the values mail.thread's ``_message_log_batch`` gives a note, and their tracking values
+        in one more (mail.message's ``create`` inserts them note by note: one query per ticket)."""
         values_list = []
+        tracking_values = []
         reply_to = {}
         for ticket, kwargs in notes:
+            commands = kwargs.get("tracking_value_ids") or []
+            tracking_values.append([command[2] for command in commands
+                                    if len(command) == 3 and command[0] == Command.CREATE])
+            other_commands = [command for command in commands
+                              if len(command) != 3 or command[0] != Command.CREATE]
             author_id, email_from = ticket._message_compute_author(kwargs.get("author_id"), None)
             if (author_id, email_from) not in reply_to:
                 reply_to[author_id, email_from] = self.env["mail.thread"]._notify_get_reply_to(
@@ -291,13 +301,18 @@ class TerasoftTicket(models.Model):
                 "is_internal": True,
                 "subject": False,
                 "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-                "tracking_value_ids": kwargs.get("tracking_value_ids"),
+                "tracking_value_ids": other_commands,
                 "email_add_signature": False,
                 "message_id": generate_tracking_message_id("message-notify"),
                 "reply_to": reply_to[author_id, email_from],
                 "body": escape(kwargs.get("body") or ""),
             })
-        return self.sudo()._message_create(values_list)
+        messages = self.sudo()._message_create(values_list)
+        self.env["mail.tracking.value"].sudo().create([
+            dict(values, mail_message_id=message.id)
+            for message, values_list in zip(messages, tracking_values) for values in values_list
+        ])
+        return messages
 
     def _track_subtype(self, initial_values):
         """Staff hear about the customer's own moves (closing); support and system moves are
@@ -311,9 +326,24 @@ class TerasoftTicket(models.Model):
         return super()._track_subtype(initial_values)
 
     def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
-        """Automatic messages are not emailed to the contacts of companies that block them."""
+        """Two rules of ours on who is notified of a message of a ticket:
+
+        - an internal message (``is_internal`` or an internal subtype: notes, activity
+          feedback) reaches no customer — no partner without an internal user, no email
+          address — however it was addressed (``message_post`` already refuses notes that
+          mention customers; this covers every other path, e.g. a customer following the
+          ticket with internal subtypes);
+        - automatic messages are not emailed to the contacts of companies that block them.
+        """
         recipients = super()._notify_get_recipients(message, msg_vals=msg_vals, **kwargs)
-        message_type = (msg_vals or {}).get("message_type") or message.message_type
+        if not recipients:
+            return recipients
+        msg_vals = msg_vals or {}
+        is_internal = msg_vals["is_internal"] if "is_internal" in msg_vals else message.sudo().is_internal
+        subtype_id = msg_vals["subtype_id"] if "subtype_id" in msg_vals else message.sudo().subtype_id.id
+        if is_internal or self.env["mail.message.subtype"].sudo().browse(subtype_id).internal:
+            recipients = [r for r in recipients if not r["share"]]
+        message_type = msg_vals.get("message_type") or message.message_type
         if message_type != "auto_comment" or not recipients:
             return recipients
         partners = self.env["res.partner"].sudo().browse([r["id"] for r in recipients])
