@@ -7,6 +7,7 @@
     "website": "https://www.terasoft.example",
     "license": "LGPL-3",
     "depends": ["mail", "portal", "auth_signup", "resource"],
+    "external_dependencies": {"python": ["holidays"]},
     "data": [
         "security/terasoft_portal_groups.xml",
         "security/ir.model.access.csv",
@@ -17,6 +18,7 @@
         "data/ir_config_parameter_data.xml",
         "data/mail_template_data.xml",
         "data/resource_calendar_data.xml",
+        "data/resource_calendar_holiday_data.xml",
         "data/terasoft_ticket_category_data.xml",
         "data/mail_message_subtype_data.xml",
         "data/mail_alias_data.xml",
@@ -26,6 +28,7 @@
         "views/terasoft_ticket_category_views.xml",
         "views/terasoft_product_views.xml",
         "views/res_partner_views.xml",
+        "views/resource_calendar_views.xml",
         "views/terasoft_ticket_state_log_views.xml",
         "wizards/terasoft_ticket_move_views.xml",
         "views/terasoft_attachment_download_log_views.xml",

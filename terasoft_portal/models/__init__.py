@@ -22,3 +22,4 @@ from . import mail_mail
 from . import ir_qweb
 from . import mail_render_mixin
 from . import terasoft_mail_handoff
+from . import resource_calendar
