@@ -159,8 +159,18 @@ def main():
         t1 = time.time()
         print(f"[test-odoo] installed in {t1 - t0:.0f}s; running the tests of {tags} (all modules loaded)", flush=True)
         run(
-            [sys.executable, os.path.abspath(__file__), "_odoo", *odoo_bin[2:], "--test-enable",
-             "--test-tags", tags, "--stop-after-init", "--log-level=info", "--max-cron-threads=0"],
+            [
+                sys.executable,
+                os.path.abspath(__file__),
+                "_odoo",
+                *odoo_bin[2:],
+                "--test-enable",
+                "--test-tags",
+                tags,
+                "--stop-after-init",
+                "--log-level=info",
+                "--max-cron-threads=0",
+            ],
             log,
         )
         print(f"[test-odoo] tests done in {time.time() - t1:.0f}s", flush=True)
@@ -173,8 +183,11 @@ def main():
         print(f"[test-odoo] no test summary in {log}: Odoo did not finish the tests", flush=True)
         return 1
     n_failed, n_errors, n_tests = summary
-    print(f"[test-odoo] {'bare tree' if args.bare else 'with terasoft_portal'}: "
-          f"{n_tests} tests, {n_failed} failed, {n_errors} error(s)", flush=True)
+    print(
+        f"[test-odoo] {'bare tree' if args.bare else 'with terasoft_portal'}: "
+        f"{n_tests} tests, {n_failed} failed, {n_errors} error(s)",
+        flush=True,
+    )
     known = read_known(args.known)
     new = sorted(t for t in failed if t not in known)
     for tid in sorted(failed):

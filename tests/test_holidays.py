@@ -1,4 +1,5 @@
 """Public holidays generated from the `holidays` library into the support calendar (issue 12)."""
+
 from datetime import date, datetime
 
 from odoo.exceptions import ValidationError
@@ -7,7 +8,6 @@ from .common import TerasoftCase, frozen
 
 
 class TestHolidayGeneration(TerasoftCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -36,14 +36,28 @@ class TestHolidayGeneration(TerasoftCase):
         self.calendar._generate_holidays([2027, 2028])
         # Easter Monday moves: 29 March 2027, 17 April 2028; midnight to midnight in Rome (CEST)
         easter_2027 = self._generated(2027).filtered(lambda leave: leave.name == "Lunedì dell'Angelo")
-        self.assertEqual((easter_2027.date_from, easter_2027.date_to),
-                         (datetime(2027, 3, 28, 22, 0), datetime(2027, 3, 29, 21, 59, 59)))
+        self.assertEqual(
+            (easter_2027.date_from, easter_2027.date_to),
+            (datetime(2027, 3, 28, 22, 0), datetime(2027, 3, 29, 21, 59, 59)),
+        )
         easter_2028 = self._generated(2028).filtered(lambda leave: leave.name == "Lunedì dell'Angelo")
         self.assertEqual(easter_2028.date_from, datetime(2028, 4, 16, 22, 0))
         # every national holiday of the year, the fixed ones in CET/CEST as they fall
         days_2028 = {leave.date_to.date() for leave in self._generated(2028)}
-        for day in ("01-01", "01-06", "04-17", "04-25", "05-01", "06-02", "08-15", "10-04", "11-01",
-                    "12-08", "12-25", "12-26"):
+        for day in (
+            "01-01",
+            "01-06",
+            "04-17",
+            "04-25",
+            "05-01",
+            "06-02",
+            "08-15",
+            "10-04",
+            "11-01",
+            "12-08",
+            "12-25",
+            "12-26",
+        ):
             self.assertIn(date.fromisoformat(f"2028-{day}"), days_2028, day)
 
     def test_deadline_across_easter_of_two_years(self):
@@ -81,14 +95,23 @@ class TestHolidayGeneration(TerasoftCase):
         christmas = self._leave_on(date(2027, 12, 25))
         christmas.name = "renamed"
         self._leave_on(date(2027, 12, 26)).unlink()
-        wrong = self.Leave.create({  # a generated leave on a day that is no holiday
-            "name": "wrong", "calendar_id": self.calendar.id, "holiday_generated": True,
-            "date_from": datetime(2027, 3, 9, 23, 0), "date_to": datetime(2027, 3, 10, 22, 59, 59),
-        })
-        manual = self.Leave.create({  # entered by hand: the generator leaves it alone
-            "name": "Chiusura estiva", "calendar_id": self.calendar.id,
-            "date_from": datetime(2027, 8, 9, 22, 0), "date_to": datetime(2027, 8, 20, 21, 59, 59),
-        })
+        wrong = self.Leave.create(
+            {  # a generated leave on a day that is no holiday
+                "name": "wrong",
+                "calendar_id": self.calendar.id,
+                "holiday_generated": True,
+                "date_from": datetime(2027, 3, 9, 23, 0),
+                "date_to": datetime(2027, 3, 10, 22, 59, 59),
+            }
+        )
+        manual = self.Leave.create(
+            {  # entered by hand: the generator leaves it alone
+                "name": "Chiusura estiva",
+                "calendar_id": self.calendar.id,
+                "date_from": datetime(2027, 8, 9, 22, 0),
+                "date_to": datetime(2027, 8, 20, 21, 59, 59),
+            }
+        )
         self.calendar._generate_holidays([2027])
         self.assertEqual(christmas.name, "Natale")
         self.assertTrue(self._leave_on(date(2027, 12, 26)), "a deleted holiday comes back")
@@ -119,13 +142,22 @@ class TestHolidayGeneration(TerasoftCase):
             self.calendar.annual_closure_days = "02-30"
 
     def test_fixed_list_of_old_versions_is_dropped(self):
-        old = self.Leave.create({
-            "name": "Capodanno 2026", "calendar_id": False,
-            "date_from": datetime(2025, 12, 31, 23, 0), "date_to": datetime(2026, 1, 1, 22, 59, 59),
-        })
-        self.env["ir.model.data"].create({
-            "module": "terasoft_portal", "name": "resource_calendar_leaves_it_2026_new_year",
-            "model": "resource.calendar.leaves", "res_id": old.id, "noupdate": True,
-        })
+        old = self.Leave.create(
+            {
+                "name": "Capodanno 2026",
+                "calendar_id": False,
+                "date_from": datetime(2025, 12, 31, 23, 0),
+                "date_to": datetime(2026, 1, 1, 22, 59, 59),
+            }
+        )
+        self.env["ir.model.data"].create(
+            {
+                "module": "terasoft_portal",
+                "name": "resource_calendar_leaves_it_2026_new_year",
+                "model": "resource.calendar.leaves",
+                "res_id": old.id,
+                "noupdate": True,
+            }
+        )
         self.env["resource.calendar"]._cron_generate_holidays()
         self.assertFalse(old.exists())

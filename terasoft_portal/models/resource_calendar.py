@@ -47,8 +47,7 @@ class ResourceCalendar(models.Model):
                 calendar._annual_closures()
             except ValueError as error:
                 raise ValidationError(
-                    self.env._("Annual closures: write the days as MM-DD separated by commas (%(error)s).",
-                               error=error)
+                    self.env._("Annual closures: write the days as MM-DD separated by commas (%(error)s).", error=error)
                 ) from error
 
     def _annual_closures(self):
@@ -105,12 +104,14 @@ class ResourceCalendar(models.Model):
 
             # one search per calendar: every leave of the calendar in the years (with a margin
             # of a day for the time zone), then matched by local date
-            existing = Leave.search([
-                ("calendar_id", "=", calendar.id),
-                ("resource_id", "=", False),
-                ("date_to", ">=", datetime(years[0], 1, 1) - timedelta(days=1)),
-                ("date_from", "<=", datetime(years[-1], 12, 31) + timedelta(days=1)),
-            ])
+            existing = Leave.search(
+                [
+                    ("calendar_id", "=", calendar.id),
+                    ("resource_id", "=", False),
+                    ("date_to", ">=", datetime(years[0], 1, 1) - timedelta(days=1)),
+                    ("date_from", "<=", datetime(years[-1], 12, 31) + timedelta(days=1)),
+                ]
+            )
             generated = {}
             for leave in existing.filtered("holiday_generated"):
                 day = pytz.utc.localize(leave.date_from).astimezone(tz).date()
@@ -133,15 +134,17 @@ class ResourceCalendar(models.Model):
                     if changed:
                         leave.write(changed)
                 else:
-                    to_create.append({
-                        "name": name,
-                        "calendar_id": calendar.id,
-                        "resource_id": False,
-                        "date_from": date_from,
-                        "date_to": date_to,
-                        "time_type": "leave",
-                        "holiday_generated": True,
-                    })
+                    to_create.append(
+                        {
+                            "name": name,
+                            "calendar_id": calendar.id,
+                            "resource_id": False,
+                            "date_from": date_from,
+                            "date_to": date_to,
+                            "time_type": "leave",
+                            "holiday_generated": True,
+                        }
+                    )
             for leave in generated.values():  # no longer a holiday or a closure
                 stale |= leave
         stale.unlink()
@@ -164,11 +167,17 @@ class ResourceCalendar(models.Model):
     def _drop_fixed_holiday_list(self):
         """Delete the fixed 2026-2027 list of the first versions (global leaves with xmlids
         ``resource_calendar_leaves_it_*``), replaced by the generated leaves."""
-        data = self.env["ir.model.data"].sudo().search([  # sudo: reading xmlids, not records
-            ("module", "=", "terasoft_portal"),
-            ("model", "=", "resource.calendar.leaves"),
-            ("name", "=like", "resource_calendar_leaves_it_%"),
-        ])
+        data = (
+            self.env["ir.model.data"]
+            .sudo()
+            .search(
+                [  # sudo: reading xmlids, not records
+                    ("module", "=", "terasoft_portal"),
+                    ("model", "=", "resource.calendar.leaves"),
+                    ("name", "=like", "resource_calendar_leaves_it_%"),
+                ]
+            )
+        )
         if data:
             self.env["resource.calendar.leaves"].browse(data.mapped("res_id")).exists().unlink()
             data.unlink()
@@ -178,7 +187,9 @@ class ResourceCalendarLeaves(models.Model):
     _inherit = "resource.calendar.leaves"
 
     holiday_generated = fields.Boolean(
-        "Generated Holiday", readonly=True, copy=False,
+        "Generated Holiday",
+        readonly=True,
+        copy=False,
         help="Public holiday or annual closure generated from the calendar every month: change "
         "the calendar's Annual Closures rather than this time off. Time off entered by hand on "
         "the same day takes precedence.",
