@@ -157,7 +157,8 @@ class ResourceCalendar(models.Model):
         calendar of every company (monthly: a failed run is retried the month after; the year
         ahead is always there)."""
         self._drop_fixed_holiday_list()
-        companies = self.env["res.company"].search([])
+        # every company: a handful of records, read once a month
+        companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
         calendars = self.browse()
         for company in companies:
             calendars |= company._ticket_calendar()
