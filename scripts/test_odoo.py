@@ -136,6 +136,11 @@ def main():
     p.add_argument("--db", help="database name (default: a throwaway one, dropped at the end)")
     p.add_argument("--keep-db", action="store_true")
     p.add_argument("--modules", default=",".join(MODULES), help="modules whose tests run (default %(default)s)")
+    p.add_argument(
+        "--install",
+        default="terasoft_portal",
+        help="our addons installed with them, e.g. terasoft_portal,OPT_IN_ADDON (default %(default)s; not with --bare)",
+    )
     args = p.parse_args()
 
     modules = args.modules.split(",")
@@ -143,7 +148,7 @@ def main():
     log = args.log or os.path.join(ROOT, ".local", f"test-odoo{'-bare' if args.bare else ''}.log")
     os.makedirs(os.path.dirname(os.path.abspath(log)), exist_ok=True)
     open(log, "w").close()
-    install = modules + ([] if args.bare else ["terasoft_portal"])
+    install = modules + ([] if args.bare else args.install.split(","))
     odoo_bin = [sys.executable, os.path.join(args.odoo_src, "odoo-bin"), "-c", args.config, "-d", db]
     tags = ",".join(f"/{m}" for m in modules)
     t0 = time.time()
