@@ -128,13 +128,14 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "_odoo":
         return odoo_mode(sys.argv[2:])
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--config", required=True, help="Odoo configuration file (database, addons path, http port)")
-    p.add_argument("--odoo-src", required=True)
+    p.add_argument("--config", help="Odoo configuration file (database, addons path, http port)")
+    p.add_argument("--odoo-src")
     p.add_argument("--bare", action="store_true", help="without terasoft_portal: the baseline")
     p.add_argument("--log", help="Odoo's log file (default .local/test-odoo[-bare].log)")
     p.add_argument("--known", default=KNOWN, help="known failures of the bare tree (default %(default)s)")
     p.add_argument("--db", help="database name (default: a throwaway one, dropped at the end)")
     p.add_argument("--keep-db", action="store_true")
+    p.add_argument("--check-log", metavar="LOG", help="run nothing: compare the failures of an existing log")
     p.add_argument("--modules", default=",".join(MODULES), help="modules whose tests run (default %(default)s)")
     p.add_argument(
         "--install",
@@ -143,6 +144,10 @@ def main():
     )
     args = p.parse_args()
 
+    if args.check_log:
+        return report(args, args.check_log)
+    if not (args.config and args.odoo_src):
+        p.error("--config and --odoo-src are required")
     modules = args.modules.split(",")
     db = args.db or f"terasoft_testodoo{'_bare' if args.bare else ''}_{os.getpid()}"
     log = args.log or os.path.join(ROOT, ".local", f"test-odoo{'-bare' if args.bare else ''}.log")
@@ -183,6 +188,11 @@ def main():
         if not args.keep_db:
             drop_db(args.config, db)
 
+    return report(args, log)
+
+
+def report(args, log):
+    """Compare the failures of Odoo's log with the known failures: 0 when nothing new failed."""
     failed, summary = parse_log(log)
     if not summary:
         print(f"[test-odoo] no test summary in {log}: Odoo did not finish the tests", flush=True)
