@@ -199,7 +199,7 @@ def report(args, log):
         return 1
     n_failed, n_errors, n_tests = summary
     print(
-        f"[test-odoo] {'bare tree' if args.bare else 'with terasoft_portal'}: "
+        f"[test-odoo] {'bare tree' if args.bare else 'with ' + args.install}: "
         f"{n_tests} tests, {n_failed} failed, {n_errors} error(s)",
         flush=True,
     )
