@@ -137,6 +137,7 @@ def main():
     p.add_argument("--keep-db", action="store_true")
     p.add_argument("--check-log", metavar="LOG", help="run nothing: compare the failures of an existing log")
     p.add_argument("--modules", default=",".join(MODULES), help="modules whose tests run (default %(default)s)")
+    p.add_argument("--tags", help="--test-tags of Odoo instead of the modules' (e.g. one test to re-run)")
     p.add_argument(
         "--install",
         default="terasoft_portal",
@@ -155,7 +156,7 @@ def main():
     open(log, "w").close()
     install = modules + ([] if args.bare else args.install.split(","))
     odoo_bin = [sys.executable, os.path.join(args.odoo_src, "odoo-bin"), "-c", args.config, "-d", db]
-    tags = ",".join(f"/{m}" for m in modules)
+    tags = args.tags or ",".join(f"/{m}" for m in modules)
     t0 = time.time()
     try:
         print(f"[test-odoo] installing {','.join(install)} with demo data in {db} (log: {log})", flush=True)
