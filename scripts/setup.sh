@@ -275,6 +275,16 @@ cmd_test() {
     return $rc
 }
 
+# Odoo's own suites (portal, mail, auth_signup, auth_totp_portal, http_routing, resource,
+# test_mail) with terasoft_portal installed, against tests/odoo_known_failures.txt
+# (scripts/test_odoo.py; --bare runs them without our addon: the baseline).
+cmd_test_odoo() {
+    venv; pg_start; chromium_ensure
+    write_config "$STATE/odoo-test-odoo.conf" "${TEST_PORT:-8169}"
+    "$VENV/bin/python" "$ROOT/scripts/test_odoo.py" --config "$STATE/odoo-test-odoo.conf" \
+        --odoo-src "$(odoo_src)" "$@"
+}
+
 dropdb_py() {
     "$VENV/bin/python" - "$1" <<'PYEOF'
 import sys, psycopg2, configparser, os
@@ -347,6 +357,7 @@ main() {
     case "${1:-}" in
         run) shift; cmd_run "$@" ;;
         test) shift; cmd_test "$@" ;;
+        test-odoo) shift; cmd_test_odoo "$@" ;;
         bench) shift; cmd_bench "$@" ;;
         reliability) shift; cmd_reliability "$@" ;;
         stop) cmd_stop ;;
@@ -354,7 +365,7 @@ main() {
         venv) venv ;;
         pg) pg_start ;;
         odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in i18n|db) sub=("$1" "$2"); shift 2;; shell|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
-        *) die "usage: scripts/setup.sh run|test|i18n|bench|reliability|stop|venv|pg|odoo ..." ;;
+        *) die "usage: scripts/setup.sh run|test|test-odoo|i18n|bench|reliability|stop|venv|pg|odoo ..." ;;
     esac
 }
 main "$@"; exit $?

@@ -4,7 +4,8 @@ from odoo import http
 from odoo.fields import Domain
 from odoo.http import request
 
-from odoo.addons.portal.controllers.portal import CustomerPortal, pager as portal_pager
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 SEARCH_LIMIT = 50
 

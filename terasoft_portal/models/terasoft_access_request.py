@@ -25,8 +25,8 @@ class TerasoftAccessRequest(models.Model):
     _order = "create_date desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
-    first_name = fields.Char("First Name", required=True)
-    last_name = fields.Char("Last Name", required=True)
+    first_name = fields.Char(required=True)
+    last_name = fields.Char(required=True)
     email = fields.Char(required=True, tracking=True)
     company_name = fields.Char("Company", required=True)
     vat = fields.Char("VAT Number")
@@ -51,7 +51,7 @@ class TerasoftAccessRequest(models.Model):
     partner_id = fields.Many2one("res.partner", "Contact", readonly=True, tracking=True)
     user_id = fields.Many2one("res.users", "Portal User", readonly=True)
     reject_reason = fields.Text("Reason for Rejection")
-    reviewed_by_id = fields.Many2one("res.users", "Reviewed By", readonly=True)
+    reviewed_by_id = fields.Many2one("res.users", readonly=True)
 
     @api.depends("first_name", "last_name", "company_name")
     def _compute_name(self):

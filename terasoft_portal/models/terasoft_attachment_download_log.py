@@ -7,8 +7,8 @@ class TerasoftAttachmentDownloadLog(models.Model):
     _order = "date desc, id desc"
     _log_access = False  # the record is its own log: who and when are fields
 
-    user_id = fields.Many2one("res.users", "User", required=True, index=True, ondelete="cascade")
+    user_id = fields.Many2one("res.users", required=True, index=True, ondelete="cascade")
     date = fields.Datetime("Downloaded On", required=True, default=fields.Datetime.now)
-    attachment_id = fields.Many2one("ir.attachment", "Attachment", index=True, ondelete="set null")
+    attachment_id = fields.Many2one("ir.attachment", index=True, ondelete="set null")
     attachment_name = fields.Char("File", required=True)
-    ticket_id = fields.Many2one("terasoft.ticket", "Ticket", required=True, index=True, ondelete="cascade")
+    ticket_id = fields.Many2one("terasoft.ticket", required=True, index=True, ondelete="cascade")

@@ -18,15 +18,15 @@ class TerasoftDocument(models.Model):
     name = fields.Char("Title", required=True)
     description = fields.Text()
     category = fields.Selection(DOCUMENT_CATEGORIES, required=True, default="manual", index=True)
-    product_id = fields.Many2one("terasoft.product", "Product", index=True)
-    product_version = fields.Char("Product Version")
+    product_id = fields.Many2one("terasoft.product", index=True)
+    product_version = fields.Char()
     sequence = fields.Integer(default=10)
     date = fields.Date("Published On", default=fields.Date.context_today, required=True)
     # The file is readable only by staff: customers download it through /my/documents/<id>/download,
     # which checks visibility and counts downloads. Field groups also close /web/content for the
     # field and for its ir.attachment (res_field access check), whatever the document's visibility.
     file = fields.Binary(attachment=True, required=True, groups="base.group_user")
-    file_name = fields.Char("File Name")
+    file_name = fields.Char()
     file_size = fields.Integer("Size (bytes)", compute="_compute_file_info", store=True)
     mimetype = fields.Char(compute="_compute_file_info", store=True, export_string_translation=False)
     visibility = fields.Selection(

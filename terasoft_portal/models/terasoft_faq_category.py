@@ -21,7 +21,7 @@ class TerasoftFaqCategory(models.Model):
     active = fields.Boolean(default=True)
     description = fields.Text(translate=True)
     ticket_category_id = fields.Many2one(
-        "terasoft.ticket.category", "Ticket Category", ondelete="set null",
+        "terasoft.ticket.category", ondelete="set null",
         help="Category proposed on the new-ticket form when a customer opens a ticket from an FAQ "
              "of this category.",
     )

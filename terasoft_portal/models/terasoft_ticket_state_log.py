@@ -9,7 +9,7 @@ class TerasoftTicketStateLog(models.Model):
     _order = "date desc, id desc"
     _log_access = False  # `date` and `user_id` say it all; the log is never edited
 
-    ticket_id = fields.Many2one("terasoft.ticket", "Ticket", required=True, index=True, ondelete="cascade")
+    ticket_id = fields.Many2one("terasoft.ticket", required=True, index=True, ondelete="cascade")
     commercial_partner_id = fields.Many2one(related="ticket_id.commercial_partner_id", store=True, string="Customer")
     from_state = fields.Selection(TICKET_STATES, "From", required=True)
     to_state = fields.Selection(TICKET_STATES, "To", required=True)

@@ -24,9 +24,9 @@ class TerasoftTicketMove(models.TransientModel):
     )
     message = fields.Html("Message to the Customer", sanitize=True)
     solution = fields.Html(sanitize=True)
-    planned_date = fields.Datetime("Planned Date")
+    planned_date = fields.Datetime()
     reason = fields.Text()
-    duplicate_of_id = fields.Many2one("terasoft.ticket", "Duplicate Of")
+    duplicate_of_id = fields.Many2one("terasoft.ticket")
 
     def action_confirm(self):
         self.ensure_one()

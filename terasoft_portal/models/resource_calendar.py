@@ -1,0 +1,197 @@
+"""Public holidays that never run out: generated into the support calendars every month.
+
+The Italian public holidays come from the ``holidays`` library (Easter Monday and every
+national holiday, including the ones a law adds), the company's own closures (e.g. 29 June,
+patron saints of Rome) from the calendar's "Annual Closures" setting. Both become time off
+(resource.calendar.leaves) of the calendar for the current and the next year, flagged
+``holiday_generated``: the generator creates, updates and deletes only those, so the
+leaves an administrator enters by hand are never touched.
+"""
+
+import logging
+import re
+from datetime import date, datetime, time, timedelta
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+_logger = logging.getLogger(__name__)
+
+try:
+    import holidays as holidays_lib
+except ImportError:  # declared in the manifest's external_dependencies
+    holidays_lib = None
+
+HOLIDAY_COUNTRY = "IT"
+HOLIDAY_LANGUAGE = "it_IT"
+CLOSURE_RE = re.compile(r"^(\d{2})-(\d{2})$")
+
+
+class ResourceCalendar(models.Model):
+    _inherit = "resource.calendar"
+
+    annual_closure_days = fields.Char(
+        "Annual Closures",
+        help="Days the office is closed every year besides the national public holidays, as "
+        "MM-DD separated by commas (e.g. 06-29 for Saints Peter and Paul, patron saints of Rome). "
+        "The public holidays and these closures are added to the calendar's time off for the "
+        "current and the next year, every month.",
+    )
+
+    @api.constrains("annual_closure_days")
+    def _check_annual_closure_days(self):
+        for calendar in self:
+            try:
+                calendar._annual_closures()
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._("Annual closures: write the days as MM-DD separated by commas (%(error)s).", error=error)
+                ) from error
+
+    def _annual_closures(self):
+        """[(month, day)] of ``annual_closure_days``; ValueError when a day is not MM-DD."""
+        self.ensure_one()
+        closures = []
+        for item in (self.annual_closure_days or "").replace(";", ",").split(","):
+            item = item.strip()
+            if not item:
+                continue
+            match = CLOSURE_RE.match(item)
+            if not match:
+                raise ValueError(item)
+            month, day = int(match[1]), int(match[2])
+            date(2028, month, day)  # a leap year: 02-29 is valid, 02-30 is not (ValueError)
+            closures.append((month, day))
+        return closures
+
+    def _holiday_days(self, years):
+        """{date: name} of the public holidays and the annual closures of the calendar."""
+        self.ensure_one()
+        days = {}
+        if holidays_lib is not None:
+            days.update(holidays_lib.country_holidays(HOLIDAY_COUNTRY, years=years, language=HOLIDAY_LANGUAGE))
+        else:
+            _logger.warning("Python library 'holidays' missing: no public holidays generated.")
+        # in the company's language, as the holiday names (the cron runs without a user language)
+        lang = (self.company_id or self.env.company).partner_id.lang
+        closure = self.with_context(lang=lang).env._("Annual closure")
+        for year in years:
+            for month, day in self._annual_closures():
+                try:
+                    days.setdefault(date(year, month, day), closure)
+                except ValueError:  # 29 February out of leap years
+                    continue
+        return days
+
+    def _generate_holidays(self, years=None):
+        """Create, update or delete the generated leaves of ``years`` (default: the current and
+        the next year) so that they are exactly the public holidays and annual closures; a day
+        already covered by a leave entered by hand is left to that leave. Idempotent."""
+        if not years:
+            this_year = fields.Date.context_today(self).year
+            years = [this_year, this_year + 1]
+        years = sorted(set(years))
+        Leave = self.env["resource.calendar.leaves"]
+        to_create = []
+        stale = Leave
+        for calendar in self:
+            tz = pytz.timezone(calendar.tz or "UTC")
+
+            def utc(day, at, tz=tz):
+                return tz.localize(datetime.combine(day, at)).astimezone(pytz.utc).replace(tzinfo=None)
+
+            # one search per calendar: every leave of the calendar in the years (with a margin
+            # of a day for the time zone), then matched by local date
+            existing = Leave.search(
+                [
+                    ("calendar_id", "=", calendar.id),
+                    ("resource_id", "=", False),
+                    ("date_to", ">=", datetime(years[0], 1, 1) - timedelta(days=1)),
+                    ("date_from", "<=", datetime(years[-1], 12, 31) + timedelta(days=1)),
+                ]
+            )
+            generated = {}
+            for leave in existing.filtered("holiday_generated"):
+                day = pytz.utc.localize(leave.date_from).astimezone(tz).date()
+                if day.year not in years:
+                    continue
+                if day in generated:
+                    stale |= leave  # a duplicate (e.g. two runs at once)
+                else:
+                    generated[day] = leave
+            manual = existing.filtered(lambda leave: not leave.holiday_generated)
+            for day, name in sorted(calendar._holiday_days(years).items()):
+                date_from, date_to = utc(day, time.min), utc(day, time(23, 59, 59))
+                leave = generated.pop(day, None)
+                if any(m.date_from <= date_from and m.date_to >= date_to for m in manual):
+                    stale |= leave or Leave
+                    continue
+                if leave:
+                    vals = {"name": name, "date_from": date_from, "date_to": date_to, "time_type": "leave"}
+                    changed = {k: v for k, v in vals.items() if leave[k] != v}
+                    if changed:
+                        leave.write(changed)
+                else:
+                    to_create.append(
+                        {
+                            "name": name,
+                            "calendar_id": calendar.id,
+                            "resource_id": False,
+                            "date_from": date_from,
+                            "date_to": date_to,
+                            "time_type": "leave",
+                            "holiday_generated": True,
+                        }
+                    )
+            for leave in generated.values():  # no longer a holiday or a closure
+                stale |= leave
+        stale.unlink()
+        created = Leave.create(to_create)
+        return created
+
+    @api.model
+    def _cron_generate_holidays(self):
+        """Public holidays and annual closures of the current and the next year in the support
+        calendar of every company (monthly: a failed run is retried the month after; the year
+        ahead is always there)."""
+        self._drop_fixed_holiday_list()
+        # every company: a handful of records, read once a month
+        companies = self.env["res.company"].search([])  # pylint: disable=no-search-all
+        calendars = self.browse()
+        for company in companies:
+            calendars |= company._ticket_calendar()
+        calendars._generate_holidays()
+
+    @api.model
+    def _drop_fixed_holiday_list(self):
+        """Delete the fixed 2026-2027 list of the first versions (global leaves with xmlids
+        ``resource_calendar_leaves_it_*``), replaced by the generated leaves."""
+        data = (
+            self.env["ir.model.data"]
+            .sudo()
+            .search(
+                [  # sudo: reading xmlids, not records
+                    ("module", "=", "terasoft_portal"),
+                    ("model", "=", "resource.calendar.leaves"),
+                    ("name", "=like", "resource_calendar_leaves_it_%"),
+                ]
+            )
+        )
+        if data:
+            self.env["resource.calendar.leaves"].browse(data.mapped("res_id")).exists().unlink()
+            data.unlink()
+
+
+class ResourceCalendarLeaves(models.Model):
+    _inherit = "resource.calendar.leaves"
+
+    holiday_generated = fields.Boolean(
+        "Generated Holiday",
+        readonly=True,
+        copy=False,
+        help="Public holiday or annual closure generated from the calendar every month: change "
+        "the calendar's Annual Closures rather than this time off. Time off entered by hand on "
+        "the same day takes precedence.",
+    )
