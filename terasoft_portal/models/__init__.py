@@ -18,7 +18,5 @@ from . import terasoft_access_request
 from . import terasoft_ticket_mail
 from . import terasoft_ticket_cron
 from . import res_company
-from . import mail_mail
 from . import ir_qweb
 from . import mail_render_mixin
-from . import terasoft_mail_handoff
