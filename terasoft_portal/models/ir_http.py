@@ -19,12 +19,3 @@ class IrHttp(models.AbstractModel):
                 "Connect from one of your company's authorised networks or contact support.",
                 address=request.httprequest.remote_addr,
             ))
-
-    @classmethod
-    def _get_default_lang(cls):
-        # As http_routing's, but without its two queries on ir.default on every frontend request
-        # (every portal page and the home page's counters): the value is cached.
-        lang_code = request.env["ir.default"].sudo()._portal_default_partner_lang()
-        if lang_code:
-            return request.env["res.lang"]._get_data(code=lang_code)
-        return next(iter(request.env["res.lang"]._get_active_by("code").values()))
