@@ -70,7 +70,7 @@ class Odoo:
         return subprocess.run(cmd, check=True, **kw)
 
     def install(self):
-        modules = ",".join(["terasoft_portal", *OPT_IN_ADDONS])
+        modules = ",".join(["terasoft_portal", *([] if self.args.without_opt_in else OPT_IN_ADDONS)])
         log(f"installing {modules} with demo data in {self.db}...")
         self.odoo_bin("-d", self.db, "-i", modules, "--with-demo", "--load-language=it_IT", "--stop-after-init", "--no-http",
                       "--log-level=warn", stdout=subprocess.DEVNULL)
@@ -94,7 +94,9 @@ class Odoo:
                f"--db-filter=^{self.db}$", "--workers=2", "--max-cron-threads=0", f"--http-port={self.port}",
                f"--gevent-port={self.gevent_port}",
                "--http-interface=127.0.0.1", "--limit-time-real=300", "--limit-time-cpu=120",
-               "--log-level=warn", f"--logfile={self.logfile}", f"--load={SERVER_WIDE_MODULES}"]
+               "--log-level=warn", f"--logfile={self.logfile}"]
+        if not self.args.without_opt_in:
+            cmd.append(f"--load={SERVER_WIDE_MODULES}")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if self.wait_ready(90) is None:
             raise RuntimeError("Odoo did not answer within 90 s")
@@ -467,6 +469,9 @@ def main():
     parser.add_argument("--no-proxy", action="store_true", help="talk to Odoo directly, without HAProxy")
     parser.add_argument("--ports", metavar="LOW-HIGH",
                         help="take every port (Odoo, its websocket process, HAProxy, SMTP sink) from this range")
+    parser.add_argument("--without-opt-in", action="store_true",
+                        help="terasoft_portal alone: without the opt-in addons %s (Odoo's own behaviour)"
+                        % ", ".join(OPT_IN_ADDONS))
     args = parser.parse_args()
     if args.ports:
         low, high = (int(p) for p in args.ports.split("-"))
