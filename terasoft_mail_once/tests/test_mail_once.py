@@ -77,6 +77,24 @@ class TestMailOnce(MockSmtplibCase, TransactionCase):
         self.env["mail.mail"]._smtp_handoff_cleanup()  # or after the commit (post-commit hook)
         self.assertEqual(self._handoffs(), [])
 
+    def test_batching_kept_with_a_constant_cost_per_batch(self):
+        """One SMTP session per batch as in Odoo, and a cost per batch, not per mail."""
+        def queries(count, enabled=True):
+            mails = self.env["mail.mail"].concat(*(self._mail(f"Lotto {i}") for i in range(count)))
+            self.env.flush_all()
+            self.env.invalidate_all()
+            with self._smtp_server(), patch.object(self.MailMail, "_smtp_handoff_enabled", lambda _: enabled):
+                before = self.env.cr.sql_log_count
+                mails.send()
+                self.env.flush_all()
+                self.assertEqual(self.connect_mocked.call_count, 1, "one SMTP session for the batch")
+                return self.env.cr.sql_log_count - before
+        one, one_odoo = queries(1), queries(1, enabled=False)
+        ten, ten_odoo = queries(10), queries(10, enabled=False)
+        # resolve, nextval, lock, INSERT (its own transaction: savepoints in the test mode), unlock
+        self.assertLessEqual(one - one_odoo, 15, (one, one_odoo))
+        self.assertLessEqual(ten - ten_odoo, one - one_odoo + 1, (ten, ten_odoo, one, one_odoo))
+
     def test_queue_run_left_by_a_dead_run_counts_only_the_mail_in_flight(self):
         # the queue commits each mail's outcome in order: after a crash, only the first mail
         # still queued may have been accepted by the SMTP server
