@@ -107,7 +107,9 @@ class TerasoftTicket(models.Model):
         """Post ``template`` on every ticket of ``self`` with one composer in mass-post mode:
         the template is rendered for all the tickets at once (per language), then Odoo's
         ``message_post`` is called for each ticket (``mail.compose.message._action_send_mail``),
-        with its parent message, subscriptions and other modules' overrides.
+        with its parent message, subscriptions and other modules' overrides. (Issue 12: the
+        former batched copy of message_post auto-closed 500 tickets in 8.3–8.9 s and 3070
+        queries, message_post in 10.9–11.2 s and 5060 queries: no copy for that.)
         Runs as superuser: the notification is the system's, whoever moved the tickets.
 
         The emails go through the mail queue, woken at once (``ir.cron._trigger``), never sent
