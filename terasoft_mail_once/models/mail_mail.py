@@ -50,11 +50,13 @@ class MailMail(models.Model):
     right before the first message of a batch (one ``_send`` call, one SMTP session) is handed to
     the SMTP server, a row of ``terasoft.mail.handoff`` listing the batch's mails in sending order
     is committed in its own transaction, and the sender holds a PostgreSQL advisory lock on it
-    (session-level: it survives the batch's commits and dies with the connection). Odoo's
+    (until its COMMIT, or for the mail queue's runs, which commit mail by mail, until the end of
+    the batch; it dies with the connection). Cost: 2 queries per batch (3 for the queue's runs,
+    plus one to resolve the batches of dead runs), and one short transaction after the COMMIT. Odoo's
     batching is kept: one row and one extra transaction per batch, not per mail.
 
     A mail still 'outgoing' in the row of a batch whose lock is free was left by a run that died.
-    send() resolves such a batch before connecting:
+    The mail queue's send() resolves such a batch before connecting:
 
     * the mail queue commits the outcome of each mail in order (``auto_commit``, the row is
       ``ordered``): only the first mail of the batch still 'outgoing' may have been handed over;
@@ -109,7 +111,9 @@ class MailMail(models.Model):
             ("terasoft_smtp_retry", "=", True),
             ("create_date", ">=", fields.Datetime.now() - timedelta(days=SMTP_RETRY_DAYS)),
         ]).write({"state": "outgoing", "terasoft_smtp_retry": False, "failure_reason": False})
-        return super().process_email_queue(email_ids=email_ids, batch_size=batch_size)
+        # the queue's runs resolve the batches left by dead runs (see send())
+        return super(MailMail, self.with_context(terasoft_mail_queue=True)).process_email_queue(
+            email_ids=email_ids, batch_size=batch_size)
 
     def send_after_commit(self):
         """As in mail, but a failure of the sending after the commit is logged, not raised.
@@ -134,9 +138,11 @@ class MailMail(models.Model):
                                 len(email_ids), exc_info=True)
 
     def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
-        # Before connecting: a mail handed over by a dead run must not be sent again (nor go
-        # through the SMTP-outage retry), a mail another live run is sending is left to it.
-        if self and self._smtp_handoff_enabled():
+        # The queue's runs, before connecting: a mail handed over by a dead run must not be sent
+        # again (nor go through the SMTP-outage retry), a mail another live run is sending is
+        # left to it. Other senders (a request's force_send, send_after_commit) send the mails
+        # they just created, which no other run holds: they skip that query.
+        if self and self.env.context.get("terasoft_mail_queue") and self._smtp_handoff_enabled():
             self -= self._smtp_handoff_resolve()
         return super().send(auto_commit=auto_commit, raise_exception=raise_exception,
                             post_send_callback=post_send_callback)
@@ -156,7 +162,7 @@ class MailMail(models.Model):
                 self._smtp_handoff_forget(session.handoff_id)
             raise
         finally:
-            if session.handoff_id:
+            if session.handoff_id and auto_commit is True:
                 self._smtp_handoff_unlock(session.handoff_id)
         if session.handoff_id:
             # useless once the outcome is committed (the sending transaction cannot see the row:
@@ -177,10 +183,15 @@ class MailMail(models.Model):
         batch ``self`` in its own transaction; return its id. A database error propagates: the
         batch stops before anything is handed over (SmtpHandoffNotRecorded)."""
         cr = self.env.cr
+        # The lock tells the queue's runs that this sender is alive. The mail queue commits
+        # mail by mail: a session lock, released in _send (or with the connection); other
+        # senders commit the batch at once: a transaction lock, released by their COMMIT.
+        lock = "pg_advisory_lock" if ordered else "pg_advisory_xact_lock"
         try:
-            cr.execute(SQL("SELECT nextval('terasoft_mail_handoff_id_seq')"))
+            cr.execute(SQL(
+                "SELECT id, %s(%s, id::int) FROM (SELECT nextval('terasoft_mail_handoff_id_seq') AS id) AS handoff",
+                SQL(lock), ADVISORY_LOCK_CLASS))
             handoff_id = cr.fetchone()[0]
-            cr.execute(SQL("SELECT pg_advisory_lock(%s, %s)", ADVISORY_LOCK_CLASS, handoff_id))
         except psycopg2.Error as exc:
             raise SmtpHandoffNotRecorded(f"handoff of mail.mail {self.ids} not recorded ({exc}), not sent") from exc
         try:
@@ -190,7 +201,8 @@ class MailMail(models.Model):
                     VALUES (%s, %s, %s, now() AT TIME ZONE 'UTC')
                 """, handoff_id, self.ids, bool(ordered)))
         except psycopg2.Error as exc:
-            self._smtp_handoff_unlock(handoff_id)
+            if ordered:
+                self._smtp_handoff_unlock(handoff_id)
             raise SmtpHandoffNotRecorded(f"handoff of mail.mail {self.ids} not recorded ({exc}), not sent") from exc
         return handoff_id
 
