@@ -1,4 +1,3 @@
 from . import controllers
 from . import models
 from . import wizards
-from .db_outage import post_load

@@ -69,7 +69,6 @@
             "terasoft_portal/static/tests/tours/**/*",
         ],
     },
-    "post_load": "post_load",  # db_outage: requests served again after a PostgreSQL restart
     "application": True,
     "installable": True,
 }

@@ -5,6 +5,8 @@ from unittest.mock import patch
 from odoo.sql_db import Cursor
 from odoo.tools import SQL
 
+from odoo.addons.http_routing.tests.common import MockRequest
+
 from .common import TerasoftCase, TerasoftHttpCase
 
 QUERY_BUDGET = 20
@@ -89,9 +91,16 @@ class TestPortalQueries(TerasoftHttpCase):
 class TestDefaultLanguage(TerasoftCase):
 
     def test_portal_default_language_follows_the_setting(self):
-        """The cached default language of the portal changes with the contacts' default."""
+        """The cached default language of the portal (http_routing's ir.http._get_default_lang,
+        not overridden) changes with the contacts' default."""
         IrDefault = self.env["ir.default"]
         IrDefault.set("res.partner", "lang", "it_IT")
-        self.assertEqual(IrDefault._portal_default_partner_lang(), "it_IT")
+        self.assertEqual(IrDefault._get("res.partner", "lang"), "it_IT")
+        with self.assertQueryCount(0):
+            self.assertEqual(IrDefault._get("res.partner", "lang"), "it_IT")
+        with MockRequest(self.env):
+            self.assertEqual(self.env["ir.http"]._get_default_lang().code, "it_IT")
         IrDefault.set("res.partner", "lang", "en_US")
-        self.assertEqual(IrDefault._portal_default_partner_lang(), "en_US")
+        self.assertEqual(IrDefault._get("res.partner", "lang"), "en_US")
+        IrDefault.discard_values("res.partner", "lang", ["en_US"])
+        self.assertIsNone(IrDefault._get("res.partner", "lang"))

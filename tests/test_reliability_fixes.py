@@ -1,35 +1,6 @@
 """Regression tests of the bugs the reliability suite found."""
 import json
-from unittest.mock import patch
-
-from odoo.addons.base.models.ir_mail_server import IrMail_Server
-
 from .common import TerasoftCase, TerasoftHttpCase
-
-
-class TestMailQueueAfterSmtpOutage(TerasoftCase):
-
-    def _mail(self):
-        return self.env["mail.mail"].create({"subject": "Ticket", "body_html": "<p>x</p>",
-                                             "email_to": "cliente@example.com", "auto_delete": False})
-
-    def test_mail_queued_during_smtp_outage_is_sent_when_smtp_is_back(self):
-        mail = self._mail()
-        with patch.object(IrMail_Server, "_connect__", side_effect=ConnectionRefusedError(111, "refused")):
-            self.env["mail.mail"].process_email_queue()
-        self.assertRecordValues(mail, [{"state": "exception", "failure_type": "mail_smtp"}])
-        sent = []
-        MailMail = type(self.env["mail.mail"])
-        with patch.object(MailMail, "send", lambda mails, **kw: sent.extend(mails.ids)):
-            self.env["mail.mail"].process_email_queue()
-        self.assertIn(mail.id, sent)
-        self.assertRecordValues(mail, [{"state": "outgoing", "failure_type": False}])
-
-    def test_mail_failed_for_another_reason_is_not_retried(self):
-        mail = self._mail()
-        mail.write({"state": "exception", "failure_type": "mail_email_invalid"})
-        self.env["mail.mail"].process_email_queue()
-        self.assertEqual(mail.state, "exception")
 
 
 class TestFaqSuggestTypes(TerasoftHttpCase):

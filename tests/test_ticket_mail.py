@@ -142,11 +142,12 @@ class TestTicketMail(TerasoftMixin, MailCommon):
             self.assertEqual(len(set(acknowledged)), count)
             return self.env.cr.sql_log_count - before
         few, many = queries(5), queries(45)
-        # The template is read and compiled once per batch, the messages are created at once,
-        # the helpers of the template (link, token, calendar) make no query per ticket; what
-        # is left per ticket is Odoo's notification of each message: its recipients, its
-        # email headers, the rows of its email and notification (about 7 queries).
-        self.assertLessEqual((many - few) / 40, 8, (few, many))
+        # The template is read and compiled once per batch, the helpers of the template (link,
+        # token, calendar) make no query per ticket; what is left per ticket is Odoo's
+        # message_post (mass-post composer; issue 12: about 3 more queries per ticket than the
+        # former batched copy) and its notification: recipients, email headers, the rows of
+        # its email and notification (about 10-11 queries).
+        self.assertLessEqual((many - few) / 40, 12, (few, many))
 
     def test_notification_template_compiled_once_for_a_batch(self):
         tickets = self._new_ticket(self.english) | self._new_ticket(self.english) | self._new_ticket(self.english)

@@ -18,10 +18,8 @@ from . import terasoft_access_request
 from . import terasoft_ticket_mail
 from . import terasoft_ticket_cron
 from . import res_company
-from . import mail_mail
 from . import ir_qweb
 from . import mail_render_mixin
-from . import terasoft_mail_handoff
 from . import terasoft_password_reset_request
 from . import ir_attachment
 from . import resource_calendar

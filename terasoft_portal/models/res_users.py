@@ -41,10 +41,13 @@ class ResUsers(models.Model):
             staff.sudo().write({"action_id": action.id})
 
     def _check_credentials(self, credential, env):
+        # As in base, the user whose credentials are checked is self.env.user: Odoo calls this
+        # method on an empty recordset too (portal's /my/security: password change, account
+        # deactivation), and on the user itself, switched with with_user(), at login.
         # The allow-list is checked after the password: refusing earlier would tell a stranger
         # which logins exist and are restricted.
         auth_info = super()._check_credentials(credential, env)
-        if request and not self._portal_ip_allowed(request.httprequest.remote_addr):
+        if request and not self.env.user._portal_ip_allowed(request.httprequest.remote_addr):
             raise AccessDenied(self.env._(
                 "Your account cannot be used from this network (address %(address)s). "
                 "Connect from one of your company's authorised networks or contact support.",

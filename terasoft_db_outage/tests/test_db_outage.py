@@ -1,8 +1,10 @@
-"""A lost database connection (PostgreSQL restarting) during a portal request: served again when
-nothing was committed, an honest 503 otherwise (terasoft_portal/db_outage.py).
+"""A lost database connection (PostgreSQL restarting) during a request: served again when nothing
+was committed, an honest 503 otherwise (terasoft_db_outage/db_outage.py).
 
 PostgreSQL is not restarted here (``make reliability`` does that): the errors psycopg2 raises
 when it goes away are raised by patched code at the points where a restart hits a request.
+The requests are logins (``POST /web/login`` writes the login date and log): this addon depends
+on ``web`` only.
 """
 import logging
 import time
@@ -13,18 +15,16 @@ import psycopg2.errors
 
 import odoo.http
 from odoo import http, sql_db
+from odoo.modules.module import Manifest
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.modules.module import Manifest
+from odoo.addons import terasoft_db_outage
+from odoo.addons.terasoft_db_outage import db_outage
 
-from odoo.addons import terasoft_portal
-from odoo.addons.terasoft_portal import db_outage
-
-from .common import TerasoftCase, TerasoftHttpCase
-
-DEMO_PASSWORD = "demo"
-OUTAGE_LOGGER = "odoo.addons.terasoft_portal.db_outage"
+OUTAGE_LOGGER = "odoo.addons.terasoft_db_outage.db_outage"
 QUIET = ("odoo.http", "odoo.sql_db", "odoo.addons.http_routing.models.ir_http")
+LOGIN, PASSWORD = "outage.user", "Outage-Password-1"
 
 
 def server_gone():
@@ -39,7 +39,47 @@ class _FakeCursor:
         raise server_gone()
 
 
-class TestConnectionLossClassification(TerasoftCase):
+@tagged("post_install", "-at_install")
+class TestOdooInternals(TransactionCase):
+    """The Odoo internals the request replay relies on: these tests fail when they change shape."""
+
+    def test_serve_db_source_is_the_reviewed_one(self):
+        serve_db = getattr(odoo.http.Request._serve_db, "terasoft_wrapped", odoo.http.Request._serve_db)
+        self.assertEqual(
+            db_outage._source_sha256(serve_db), db_outage.SERVE_DB_SOURCE_SHA256,
+            "odoo.http.Request._serve_db changed: review serve_db_through_outages, then update the hash")
+
+    def test_internals_have_the_expected_shape(self):
+        serve_db = getattr(odoo.http.Request._serve_db, "terasoft_wrapped", odoo.http.Request._serve_db)
+        self.assertEqual(db_outage.check_odoo_internals(serve_db), [])
+
+    def test_post_load_leaves_odoo_alone_when_it_changed(self):
+        original = odoo.http.Request._serve_db
+        with patch.object(db_outage, "check_odoo_internals", return_value=["changed"]), \
+                patch.object(odoo.http.Request, "_serve_db", getattr(original, "terasoft_wrapped", original)), \
+                mute_logger(OUTAGE_LOGGER):
+            db_outage.post_load()
+            self.assertFalse(getattr(odoo.http.Request._serve_db, "terasoft_outage_wrapper", False))
+
+    def test_post_load_hook_wraps_the_request_serving_once(self):
+        # odoo-bin imports the module through load_openerp_module, which calls the manifest's
+        # post_load (pytest may have imported it before: the HTTP tests install it themselves)
+        self.assertEqual(Manifest.for_addon("terasoft_db_outage").get("post_load"), "post_load")
+        self.assertIs(terasoft_db_outage.post_load, db_outage.post_load)
+        db_outage.post_load()
+        wrapped = odoo.http.Request._serve_db
+        self.assertTrue(wrapped.terasoft_outage_wrapper)
+        db_outage.post_load()
+        self.assertIs(odoo.http.Request._serve_db, wrapped)
+
+    def test_only_databases_with_the_addon_installed(self):
+        self.assertTrue(db_outage._enabled_for(self.env.cr.dbname))
+        self.assertFalse(db_outage._enabled_for("terasoft_no_such_db"))
+        self.assertFalse(db_outage._enabled_for(None))
+
+
+@tagged("post_install", "-at_install")
+class TestConnectionLossClassification(TransactionCase):
 
     def test_dead_connection_errors_are_connection_losses(self):
         self.assertTrue(db_outage.is_connection_lost(server_gone()))
@@ -86,7 +126,10 @@ class TestConnectionLossClassification(TerasoftCase):
         txids = {}
         for outcome in ("commit", "rollback"):
             with sql_db.db_connect(dbname).cursor() as cr:  # its own transaction, outside the test's
-                cr.execute("SELECT txid_current()")
+                cr.execute("SELECT txid_current_if_assigned()")
+                self.assertIsNone(cr.fetchone()[0], "no id before the transaction writes")
+                cr.execute("CREATE TEMPORARY TABLE terasoft_outage_probe (x int) ON COMMIT DROP")
+                cr.execute("SELECT txid_current_if_assigned()")
                 txids[outcome] = cr.fetchone()[0]
                 getattr(cr, outcome)()
         self.assertEqual(db_outage.transaction_status(dbname, txids["commit"]), "committed")
@@ -99,67 +142,89 @@ class TestConnectionLossClassification(TerasoftCase):
             db_outage.wait_for_database("terasoft_portal_no_such_db", time.monotonic() + 60)
         self.assertIsNotNone(db_outage.wait_for_database(self.env.cr.dbname, time.monotonic() + 5))
 
-    def test_post_load_hook_wraps_the_request_serving_once(self):
-        # odoo-bin imports the module through load_openerp_module, which calls the manifest's
-        # post_load (pytest may have imported it before: the HTTP tests install it themselves)
-        self.assertEqual(Manifest.for_addon("terasoft_portal").get("post_load"), "post_load")
-        self.assertIs(terasoft_portal.post_load, db_outage.post_load)
-        db_outage.post_load()
-        wrapped = odoo.http.Request._serve_db
-        self.assertTrue(wrapped.terasoft_outage_wrapper)
-        db_outage.post_load()
-        self.assertIs(odoo.http.Request._serve_db, wrapped)
+    def test_connections_have_a_connect_timeout(self):
+        with patch.object(psycopg2, "connect", side_effect=lambda **kw: (_ for _ in ()).throw(server_gone())) as connect:
+            self.assertIsNone(db_outage.transaction_status(self.env.cr.dbname, 42))
+        self.assertEqual(connect.call_args.kwargs["connect_timeout"], db_outage.CONNECT_TIMEOUT)
 
 
-class TestRequestsDuringOutage(TerasoftHttpCase):
+@tagged("post_install", "-at_install")
+class TestRequestsDuringOutage(HttpCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         db_outage.post_load()  # see test_post_load_hook_wraps_the_request_serving_once
+        cls.user = new_test_user(cls.env, login=LOGIN, password=PASSWORD, groups="base.group_user", lang="en_US")
 
     def setUp(self):
         super().setUp()
-        self._login("en_US")
+        self.addCleanup(lambda: getattr(self.registry, "_login_failures", {}).clear())
 
-    def _login(self, lang):
-        self.giulia.lang = lang
-        self.env.flush_all()
-        self.authenticate("giulia.bianchi@example.com", DEMO_PASSWORD)
+    def _login(self, headers=None, lang="en_US"):
+        self.authenticate(None, None)
+        self.session.context["lang"] = lang  # what the 503 page speaks
+        odoo.http.root.session_store.save(self.session)
+        return self.url_open("/web/login", headers=headers, allow_redirects=False, data={
+            "login": LOGIN, "password": PASSWORD, "redirect": "/odoo",
+            "csrf_token": http.Request.csrf_token(self)})
 
-    def _form(self, name):
-        return {"name": name, "category_id": str(self.cat_paghe.id), "description": "Stampa bloccata",
-                "csrf_token": http.Request.csrf_token(self)}
+    def _logins(self):
+        return self.env["res.users.log"].search_count([("create_uid", "=", self.user.id)])
 
-    def _fail_first_calls(self, model, method, count, error=server_gone, after_original=True):
-        """Patch ``model.method``: its first ``count`` calls raise ``error()`` (after running
-        the original, like a connection dying under the request's last queries)."""
+    def _fail_first_calls(self, count, error=server_gone):
+        """Patch the login's write (``res.users._update_last_login``): its first ``count`` calls
+        raise ``error()`` after writing, like a connection dying under the request's last queries."""
         calls = []
-        original = getattr(type(self.env[model]), method)
+        model = type(self.env["res.users"])
+        original = model._update_last_login
 
         def patched(records, *args, **kwargs):
             calls.append(1)
-            result = original(records, *args, **kwargs) if after_original or len(calls) > count else None
+            result = original(records, *args, **kwargs)
             if len(calls) <= count:
                 raise error()
             return result
-        return patch.object(type(self.env[model]), method, patched), calls
+        return patch.object(model, "_update_last_login", patched), calls
 
     def test_post_whose_connection_died_before_commit_is_served_again_once(self):
-        patcher, calls = self._fail_first_calls("terasoft.ticket", "_portal_create_ticket", 1)
+        patcher, calls = self._fail_first_calls(1)
         with patcher, mute_logger(*QUIET), self.assertLogs(OUTAGE_LOGGER, logging.WARNING) as logs:
-            response = self.url_open("/my/tickets/new", data=self._form("Stampa dopo il riavvio"), files=[
-                ("attachments", ("log.txt", b"contenuto del log", "text/plain"))], allow_redirects=False)
+            response = self._login()
         self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.headers["Location"].endswith("/odoo"))
         self.assertEqual(len(calls), 2)
-        ticket = self.Ticket.search([("name", "=", "Stampa dopo il riavvio")])
-        self.assertEqual(len(ticket), 1, "the first attempt was rolled back, the second one committed")
-        self.assertTrue(response.headers["Location"].endswith(f"/my/tickets/{ticket.id}"))
-        attachment = ticket.sudo()._portal_attachments()
-        self.assertEqual(attachment.raw, b"contenuto del log", "the upload was read again from its start")
+        self.assertEqual(self._logins(), 1, "the first attempt was rolled back, the second one committed")
         self.assertIn("serving the request again (1/2)", logs.output[0])
+        self.assertEqual(self.url_open("/web/session/get_session_info", data="{}", headers={
+            "Content-Type": "application/json"}).json()["result"]["uid"], self.user.id, "logged in")
+
+    def test_each_attempt_starts_from_the_request_odoo_built(self):
+        # issue 12: a replayed request kept the attributes routing set (http_routing's _match
+        # returns early when ``is_frontend`` is set) and lost ``request.lang``: 500
+        ir_http = type(self.env["ir.http"])
+        original = ir_http._match.__func__
+        seen = []
+
+        def match(cls, path):
+            request = odoo.http.request
+            seen.append((hasattr(request, "is_frontend"), hasattr(request, "terasoft_probe"),
+                         request.httprequest.path))
+            if len(seen) == 1:
+                request.is_frontend = True
+                request.terasoft_probe = True
+                request.reroute("/somewhere/else")
+                raise server_gone()
+            return original(cls, path)
+        with patch.object(ir_http, "_match", classmethod(match)), mute_logger(*QUIET), \
+                self.assertLogs(OUTAGE_LOGGER, logging.WARNING):
+            response = self.url_open("/web/login")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(len(seen), 2)
+        self.assertEqual(seen[1], (False, False, "/web/login"))
 
     def test_request_that_cannot_open_its_cursor_waits_for_the_database(self):
+        self.authenticate(LOGIN, PASSWORD)
         registry = self.env.registry
         calls = []
 
@@ -170,46 +235,48 @@ class TestRequestsDuringOutage(TerasoftHttpCase):
             return registry
         with patch.object(registry, "check_signaling", check_signaling), mute_logger(*QUIET), \
                 self.assertLogs(OUTAGE_LOGGER, logging.WARNING):
-            response = self.url_open("/my/tickets")
-        # Odoo alone answers 404 ("served without database") and logs the session out
+            response = self.url_open("/odoo", allow_redirects=False)
+        # Odoo alone answers "served without database" and logs the session out
         self.assertGreaterEqual(len(calls), 2, "served again after the failed start")
         self.assertEqual(response.status_code, 200)
-        self.assertNotIn("/web/login", response.url)
-        self.assertNotIn("/web/login", self.url_open("/my/tickets").url, "still logged in")
+        self.assertEqual(self.url_open("/odoo", allow_redirects=False).status_code, 200, "still logged in")
 
     def test_database_still_down_answers_503_with_retry_after(self):
-        patcher, calls = self._fail_first_calls("terasoft.ticket", "_portal_create_ticket", 1)
+        patcher, calls = self._fail_first_calls(1)
         with patcher, patch.object(db_outage, "wait_for_database", return_value=None), mute_logger(*QUIET), \
                 self.assertLogs(OUTAGE_LOGGER, logging.WARNING):
-            response = self.url_open("/my/tickets/new", data=self._form("Stampa mai salvata"), allow_redirects=False)
+            response = self._login()
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.headers["Retry-After"], str(db_outage.RETRY_AFTER))
         self.assertIn("briefly unavailable", response.text)
-        self.assertFalse(self.Ticket.search([("name", "=", "Stampa mai salvata")]))
+        self.assertEqual(self._logins(), 0)
 
     def test_503_page_speaks_the_user_language(self):
-        self._login("it_IT")
-        patcher, calls = self._fail_first_calls("terasoft.ticket", "_portal_create_ticket", 1)
+        if not self.env["res.lang"]._get_data(code="it_IT").active:
+            self.env["res.lang"]._activate_lang("it_IT")
+            self.env["ir.module.module"].search([("name", "=", "terasoft_db_outage")])._update_translations("it_IT")
+        patcher, calls = self._fail_first_calls(1)
         with patcher, patch.object(db_outage, "wait_for_database", return_value=None), mute_logger(*QUIET), \
                 mute_logger(OUTAGE_LOGGER):
-            response = self.url_open("/my/tickets/new", data=self._form("Stampa"), allow_redirects=False)
+            response = self._login(lang="it_IT")
         self.assertEqual(response.status_code, 503)
         self.assertIn('lang="it"', response.text)
         self.assertIn("momentaneamente non disponibile", response.text)
 
     def test_connection_lost_on_every_attempt_gives_up_with_503(self):
-        patcher, calls = self._fail_first_calls("terasoft.ticket", "_portal_create_ticket", 10)
+        patcher, calls = self._fail_first_calls(10)
         with patcher, mute_logger(*QUIET), mute_logger(OUTAGE_LOGGER):
-            response = self.url_open("/my/tickets/new", data=self._form("Stampa"), allow_redirects=False)
+            response = self._login()
         self.assertEqual(response.status_code, 503)
         self.assertEqual(len(calls), 1 + db_outage.MAX_RETRIES)
 
     def _lose_connection_in_commit(self):
-        """Patch the ticket creation: its request's connection is lost in COMMIT."""
+        """Patch the login's write: its request's connection is lost in COMMIT."""
         calls = []
-        original = type(self.env["terasoft.ticket"])._portal_create_ticket
+        model = type(self.env["res.users"])
+        original = model._update_last_login
 
-        def create_then_lose_connection_in_commit(records, *args, **kwargs):
+        def write_then_lose_connection_in_commit(records, *args, **kwargs):
             calls.append(1)
             cr = records.env.cr
             if len(calls) == 1:
@@ -222,15 +289,14 @@ class TestRequestsDuringOutage(TerasoftHttpCase):
                     return type(cr).flush(cr)
                 cr.flush = flush
             return original(records, *args, **kwargs)
-        return patch.object(type(self.env["terasoft.ticket"]), "_portal_create_ticket",
-                            create_then_lose_connection_in_commit), calls
+        return patch.object(model, "_update_last_login", write_then_lose_connection_in_commit), calls
 
     def test_post_whose_commit_fate_is_unknown_is_not_served_again(self):
-        # the COMMIT may have been applied: serving the post again could create the ticket twice
+        # the COMMIT may have been applied: serving the post again could write twice
         # (here its transaction, inside the test's, is still 'in progress' for PostgreSQL)
         patcher, calls = self._lose_connection_in_commit()
         with patcher, mute_logger(*QUIET):
-            response = self.url_open("/my/tickets/new", data=self._form("Stampa forse salvata"), allow_redirects=False)
+            response = self._login()
         self.assertEqual(len(calls), 1)
         self.assertEqual(response.status_code, 503)
         self.assertIn("Check whether it was saved", response.text)
@@ -244,27 +310,30 @@ class TestRequestsDuringOutage(TerasoftHttpCase):
             return "committed"
         with patcher, patch.object(db_outage, "transaction_status", committed), mute_logger(*QUIET), \
                 self.assertLogs(OUTAGE_LOGGER, logging.WARNING) as logs:
-            response = self.url_open("/my/tickets/new", data=self._form("Stampa salvata"), allow_redirects=False)
+            response = self._login()
         self.assertEqual(len(calls), 1, "not served twice")
         self.assertTrue(statuses[0], "the transaction id was read before COMMIT")
         self.assertEqual(response.status_code, 303, "the answer prepared before COMMIT")
-        self.assertIn("/my/tickets/", response.headers["Location"])
         self.assertIn("which was applied", logs.output[0])
 
     def test_post_whose_commit_was_aborted_is_served_again(self):
         patcher, calls = self._lose_connection_in_commit()
         with patcher, patch.object(db_outage, "transaction_status", return_value="aborted"), \
                 mute_logger(*QUIET), mute_logger(OUTAGE_LOGGER):
-            response = self.url_open("/my/tickets/new", data=self._form("Stampa annullata"), allow_redirects=False)
+            response = self._login()
         self.assertEqual(len(calls), 2)
         self.assertEqual(response.status_code, 303)
-        self.assertEqual(len(self.Ticket.search([("name", "=", "Stampa annullata")])), 1)
+        self.assertEqual(self._logins(), 1)
 
     def test_other_database_errors_keep_odoo_handling(self):
-        patcher, calls = self._fail_first_calls(
-            "terasoft.ticket", "_portal_create_ticket", 10,
-            error=lambda: psycopg2.errors.ProgrammingError("syntax error"))
+        patcher, calls = self._fail_first_calls(10, error=lambda: psycopg2.errors.ProgrammingError("syntax error"))
         with patcher, mute_logger(*QUIET):
-            response = self.url_open("/my/tickets/new", data=self._form("Stampa"), allow_redirects=False)
+            response = self._login()
         self.assertEqual(len(calls), 1)
-        self.assertEqual(response.status_code, 500)
+        self.assertNotEqual(response.status_code, 503)
+
+    def test_databases_without_the_addon_keep_odoo_handling(self):
+        patcher, calls = self._fail_first_calls(1)
+        with patcher, patch.object(db_outage, "_enabled_for", return_value=False), mute_logger(*QUIET):
+            self._login()
+        self.assertEqual(len(calls), 1, "not served again")

@@ -1,0 +1,2 @@
+from . import models
+from .db_outage import post_load

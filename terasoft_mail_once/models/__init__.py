@@ -1,0 +1,2 @@
+from . import terasoft_mail_handoff
+from . import mail_mail
