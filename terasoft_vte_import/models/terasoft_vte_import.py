@@ -87,6 +87,7 @@ CUSTOM_FIELDS = {
     "contact": {"mailing list": "mailing_list"},
     "ticket": {"modalità di assistenza": "channel", "tipo ticket": "ticket_type", "versione": "product_version"},
 }
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 TRUE_VALUES = {"1", "yes", "si", "sì", "true", "on"}
 DEFAULT_CATEGORY = "VTE"
 
@@ -149,6 +150,7 @@ class TerasoftVteImport(models.AbstractModel):
         that depend on them are recomputed. A ticket of an insolvent company in an open state
         is stored blocked (``state_before_block`` = its VTE state), as ``create`` would have it.
         """
+        ticket.flush_recordset()  # e.g. the automatic block of ``create``: written before the SQL below
         from_state = ticket.state
         before_block = False
         if state == "blocked":
@@ -319,7 +321,7 @@ class _Importer:
                 raise VteImportError("no email")
             return False
         normalized = email_normalize(value)
-        if not normalized:
+        if not normalized or not EMAIL_RE.fullmatch(normalized):
             raise VteImportError(f"bad email {value!r}")
         return normalized
 

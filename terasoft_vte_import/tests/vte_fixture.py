@@ -218,6 +218,7 @@ class Fixture:
         self.entities = []  # pending crmentity rows
         self.rows = {}  # table -> list of row tuples (bulk insert)
         self.accounts, self.contacts, self.tickets, self.users = [], [], [], []
+        self.broken = {}
         self.counters = {"ACC": 1800, "CON": 2600, "TT": 19500, "DOC": 100, "FAQ": 10, "PRO": 1}
 
     def _id(self):
@@ -361,7 +362,7 @@ class Fixture:
 
 
 def populate(conn, prefix="vtiger_", storage=None, tickets=220, comments_per_ticket=None, attachment_every=3,
-             seed=1, batch=2000):
+             seed=1, batch=2000, broken=False):
     """Fill the fixture; returns the Fixture (its lists hold the live ids)."""
     fx = Fixture(conn, prefix, storage, seed)
     admin = fx.user("admin", "Admin", "VTE", "admin@terasoft.example.it")
@@ -389,6 +390,14 @@ def populate(conn, prefix="vtiger_", storage=None, tickets=220, comments_per_tic
         if (n + 1) % batch == 0:
             fx.flush()
     fx.ticket(contacts[0], accounts[0], "Aperto", BASE_DATE, deleted=1, comments=1)
+    if broken:  # rows the import must report and skip, without stopping the others
+        fx.broken = {
+            "contact": fx.contact(accounts[1], "Mario", "Errato", "mario.errato@@example", portal=False),
+            "ticket": fx.ticket(contacts[0], accounts[0], "Sconosciuto", BASE_DATE, comments=1),
+            "attachment": fx.attachment(fx.tickets[0], "perso.txt", b"", BASE_DATE, write_file=False),
+        }
+        fx.contacts.pop()
+        fx.tickets.pop()
     fx.faq("Come si crea un giustificativo orario?", "Dal menu Tabelle > Giustificativi.", "Presenze")
     fx.faq("Come si stampa il modello F24?", "Dal menu Stampe > F24.", "Paghe", product_id=products[1])
     fx.faq("Bozza non pubblicata", "Da completare", "Generale", status="Draft")
