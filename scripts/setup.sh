@@ -172,6 +172,10 @@ sys.exit(0 if cur.fetchone() else 1)
 PYEOF
 }
 
+# The opt-in addons of this repository (README, "Addons of this repository"): not installed by
+# `make run` unless asked (ODOO_ARGS), tested by `make test` in a second database.
+OPT_IN_ADDONS="terasoft_vte_import"
+
 addon_hash() { (cd "$ROOT" && find terasoft_portal -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-16); }
 
 # Create or upgrade `$1` with terasoft_portal and its demo data.
@@ -224,17 +228,42 @@ cmd_run() {
     exec "$VENV/bin/python" "$(odoo_src)/odoo-bin" -c "$STATE/odoo.conf" -d terasoft_demo --db-filter='^terasoft_demo$' ${ODOO_ARGS:-}
 }
 
+# `make test`: the main suite (tests/) on a database with terasoft_portal alone (it works
+# without the opt-in addons), then the opt-in addons installed in that same database and their
+# own tests (<addon>/tests). `make test TESTS=...` runs only the given paths, in a database
+# with terasoft_portal, plus the opt-in addons when a path is inside one of them.
 cmd_test() {
     venv; pg_start; chromium_ensure
     local port="${TEST_PORT:-8169}" db="terasoft_test_$$"
     write_config "$STATE/odoo-test.conf" "$port"
     export TERASOFT_CONF="$STATE/odoo-test.conf"
+    local main=() opt=() path
+    if [ $# -eq 0 ]; then
+        main=(tests); IFS=, read -ra opt <<< "$OPT_IN_ADDONS"
+    else
+        for path in "$@"; do
+            case "$path" in
+                terasoft_vte_import*) opt+=("$path") ;;
+                *) main+=("$path") ;;
+            esac
+        done
+    fi
     log "Installing terasoft_portal with demo data in the throwaway database $db..."
     odoo -c "$STATE/odoo-test.conf" -d "$db" -i terasoft_portal --with-demo --load-language=it_IT \
         --stop-after-init --no-http --log-level=warn
     local rc=0
-    (cd "$ROOT" && "$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-config="$STATE/odoo-test.conf" \
-        --odoo-database="$db" --odoo-http "${@:-tests}") || rc=$?
+    if [ ${#main[@]} -gt 0 ]; then
+        log "Main suite, terasoft_portal alone: ${main[*]}"
+        (cd "$ROOT" && "$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-config="$STATE/odoo-test.conf" \
+            --odoo-database="$db" --odoo-http "${main[@]}") || rc=$?
+    fi
+    if [ ${#opt[@]} -gt 0 ]; then
+        mariadb_ensure || true  # without it the import's tests fail and say why (never skipped)
+        log "Installing the opt-in addons ($OPT_IN_ADDONS) in $db and running their tests: ${opt[*]}"
+        odoo -c "$STATE/odoo-test.conf" -d "$db" -i "$OPT_IN_ADDONS" --stop-after-init --no-http --log-level=warn
+        (cd "$ROOT" && "$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-config="$STATE/odoo-test.conf" \
+            --odoo-database="$db" --odoo-http "${opt[@]}") || rc=$?
+    fi
     dropdb_py "$db" || true
     return $rc
 }
@@ -298,6 +327,64 @@ cmd_reliability() {
         --odoo-src "$(odoo_src)" "${extra[@]}" "$@"
 }
 
+# ---------------------------------------------------------------- MariaDB (VTE import)
+# Debian's mariadb-server for terasoft_vte_import: its tests and `make import-vte VTE_DUMP=...`
+# run a private server (terasoft_vte_import/tools/mariadb.py: data and unix socket in
+# /var/tmp/terasoft_vte-mariadb-<hash of the clone's path>, no TCP, run as `mysql` when root).
+mariadb_ensure() {
+    command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        local i; for i in $(seq 60); do pgrep -x apt-get >/dev/null || pgrep -x dpkg >/dev/null || break; sleep 5; done
+        log "Installing Debian's mariadb-server (VTE import)..."
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null \
+            && return 0
+        log "could not install mariadb-server: the VTE import needs it."
+    else
+        log "MariaDB not found: the VTE import needs Debian's 'mariadb-server' package."
+    fi
+    return 1
+}
+
+mariadb_tool() { "$VENV/bin/python" "$ROOT/terasoft_vte_import/tools/mariadb.py" "$@"; }
+
+mariadb_start() {  # prints the private server's socket
+    mariadb_tool start "$ROOT" || die "the private MariaDB did not start (see above)."
+}
+
+# `make import-vte VTE_DB=mysql://user:password@host:port/dbname VTE_STORAGE=/path/to/vte/storage`
+# (or VTE_DUMP=file.sql: loaded into the private MariaDB first; VTE_DRY_RUN=1; DB=, default the
+# demo's terasoft_demo; VTE_PREFIX=vte_; VTE_CONFIG=map.json; VTE_INVITE=1; VTE_REPORT=report.json).
+cmd_import_vte() {
+    venv; pg_start
+    local db="${DB:-terasoft_demo}" url="${VTE_DB:-}" src; src="$(odoo_src)"
+    write_config "$STATE/odoo.conf" "${PORT:-8069}"
+    export TERASOFT_CONF="$STATE/odoo.conf"
+    if [ "$db" = terasoft_demo ]; then prepare_db terasoft_demo "$STATE/odoo.conf"; fi
+    db_exists "$db" || die "database $db does not exist (make run creates terasoft_demo; DB= names another)."
+    if [ -n "${VTE_DUMP:-}" ]; then
+        [ -f "$VTE_DUMP" ] || die "VTE_DUMP=$VTE_DUMP: no such file."
+        mariadb_ensure || die "MariaDB is needed to read VTE_DUMP: install Debian's 'mariadb-server'."
+        local sock; sock="$(mariadb_start)"
+        log "Loading $VTE_DUMP into the private MariaDB (database vte_dump)..."
+        mariadb_tool load "$ROOT" vte_dump "$VTE_DUMP" || die "could not load $VTE_DUMP."
+        url="mysql://root@localhost/vte_dump?unix_socket=$sock"
+    fi
+    [ -n "$url" ] || die "give VTE_DB=mysql://user:password@host:port/dbname or VTE_DUMP=file.sql"
+    log "Installing terasoft_vte_import in $db (if needed)..."
+    odoo -c "$STATE/odoo.conf" -d "$db" -i terasoft_vte_import --stop-after-init --no-http --log-level=warn
+    local args=(--vte-db="$url" --vte-prefix="${VTE_PREFIX:-vtiger_}")
+    [ -n "${VTE_STORAGE:-}" ] && args+=(--vte-storage="$VTE_STORAGE")
+    [ "${VTE_DRY_RUN:-0}" != 0 ] && args+=(--vte-dry-run)
+    [ "${VTE_INVITE:-0}" != 0 ] && args+=(--vte-invite)
+    [ -n "${VTE_CONFIG:-}" ] && args+=(--vte-config="$VTE_CONFIG")
+    [ -n "${VTE_REPORT:-}" ] && args+=(--vte-report="$VTE_REPORT")
+    local rc=0
+    odoo --addons-path="$src/addons,$src/odoo/addons,$ROOT" vte_import -c "$STATE/odoo.conf" -d "$db" \
+        --log-level=warn "${args[@]}" || rc=$?
+    if [ -n "${VTE_DUMP:-}" ]; then mariadb_tool stop "$ROOT"; fi  # the throwaway server
+    return $rc
+}
+
 cmd_stop() {
     if [ -f "$STATE/odoo.pid" ]; then
         kill "$(cat "$STATE/odoo.pid")" 2>/dev/null && log "Odoo server stopped." || true
@@ -313,11 +400,12 @@ main() {
         test) shift; cmd_test "$@" ;;
         bench) shift; cmd_bench "$@" ;;
         reliability) shift; cmd_reliability "$@" ;;
+        import-vte) shift; cmd_import_vte "$@" ;;
         stop) cmd_stop ;;
         venv) venv ;;
         pg) pg_start ;;
         odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in i18n|db) sub=("$1" "$2"); shift 2;; shell|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
-        *) die "usage: scripts/setup.sh run|test|bench|reliability|stop|venv|pg|odoo ..." ;;
+        *) die "usage: scripts/setup.sh run|test|bench|reliability|import-vte|stop|venv|pg|odoo ..." ;;
     esac
 }
 main "$@"; exit $?
