@@ -725,6 +725,10 @@ class _Importer:
             "solution": _html(row["solution"]),
             "user_id": self.users.get(row["smownerid"], self.env["res.users"]).id,
         }
+        if not self.xid("ticket", row["ticketid"]):
+            # no SLA computed from the import's date: _vte_set_ticket_state computes it from the
+            # real creation date for open tickets; finished tickets of VTE had no SLA promise
+            vals.update(sla_deadline=False, sla_at_risk_date=False)
         custom = self.custom_values("ticket", row, "terasoft.ticket")
         if "channel" in custom:
             custom["channel"] = self.pick(self.channel_map, custom["channel"], "support channel")
