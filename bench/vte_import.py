@@ -23,8 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "terasoft_vte_import", "tools"))
 sys.path.insert(0, os.path.join(ROOT, "terasoft_vte_import", "tests"))
 
-import mariadb  # noqa: E402
-import vte_fixture  # noqa: E402
+import mariadb
+import vte_fixture
 
 
 def odoo_bin(config):

@@ -58,7 +58,9 @@ class VteImport(Command):
             sys.exit(f"terasoft_vte_import is not installed in {dbnames[0]}: "
                      f"odoo-bin -d {dbnames[0]} -i terasoft_vte_import --stop-after-init first")
 
-        from odoo.addons.terasoft_vte_import.models.terasoft_vte_import import format_report
+        from odoo.addons.terasoft_vte_import.models.terasoft_vte_import import (
+            format_report,
+        )
         started = [time.time()]
 
         def progress(kind, done, total):

@@ -18,11 +18,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytz
 from markupsafe import Markup
-
 from odoo import api, models
-from odoo.tools.mail import email_normalize, plaintext2html
-
 from odoo.addons.terasoft_portal.models.terasoft_ticket import OPEN_STATES
+from odoo.tools.mail import email_normalize, plaintext2html
 
 _logger = logging.getLogger(__name__)
 
@@ -211,7 +209,7 @@ def _html(value):
     text = _text(value)
     if not text:
         return False
-    if re.search(r"<(p|br|div|span|b|i|ul|ol|li|table|a)\b", text, re.I):
+    if re.search(r"<(p|br|div|span|b|i|ul|ol|li|table|a)\b", text, re.IGNORECASE):
         return Markup(text)  # VTE's rich-text fields hold HTML; the html fields sanitize it
     return plaintext2html(text)
 
@@ -300,19 +298,17 @@ class _Importer:
                 else:
                     record.write(vals)
                     what = "updated"
-                self.after_save(kind, record, vte_id, created, modified)
+                if kind == "ticket":
+                    self.after_save_ticket(record, created, modified)
                 record.flush_recordset()
                 self.set_dates(record, created, modified)
-        except Exception as error:  # noqa: BLE001 - any failure of one row is reported, never fatal
+        except Exception as error:
             if not isinstance(error, VteImportError):
                 _logger.info("VTE %s %s not imported", kind, vte_id, exc_info=True)
             self.error(kind, vte_id, error, number)
             return None, False
         self.count(kind, what)
         return record, True
-
-    def after_save(self, kind, record, vte_id, created, modified):
-        pass
 
     def email(self, value, required=False):
         value = _text(value)
@@ -737,9 +733,7 @@ class _Importer:
         vals.update(custom)
         return vals
 
-    def after_save(self, kind, record, vte_id, created, modified):
-        if kind != "ticket":
-            return
+    def after_save_ticket(self, record, created, modified):
         row, first_answer = self._ticket_row
         self.env["terasoft.vte.import"]._vte_set_ticket_state(
             record, row["_state"], _text(row["ticket_no"]), created, modified,

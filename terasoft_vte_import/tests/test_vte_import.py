@@ -12,11 +12,12 @@ import tempfile
 
 import pymysql.cursors
 import pytz
-
-from odoo.tests import HttpCase, tagged
-
 from odoo.addons.terasoft_vte_import.models.terasoft_vte_import import MODULE, STATE_MAP
-from odoo.addons.terasoft_vte_import.tools.mariadb import MariaDBUnavailable, PrivateMariaDB
+from odoo.addons.terasoft_vte_import.tools.mariadb import (
+    MariaDBUnavailable,
+    PrivateMariaDB,
+)
+from odoo.tests import HttpCase, tagged
 
 from . import vte_fixture
 

@@ -47,13 +47,13 @@ def ensure_installed():
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise MariaDBUnavailable(INSTALL_HINT)
     for _attempt in range(60):  # another apt run holds the lock: wait for it, do not fight it
-        if subprocess.run(["pgrep", "-x", "apt-get"], capture_output=True).returncode != 0 \
-                and subprocess.run(["pgrep", "-x", "dpkg"], capture_output=True).returncode != 0:
+        if subprocess.run(["pgrep", "-x", "apt-get"], capture_output=True, check=False).returncode != 0 \
+                and subprocess.run(["pgrep", "-x", "dpkg"], capture_output=True, check=False).returncode != 0:
             break
         time.sleep(5)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "mariadb-server"]):
-        result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise MariaDBUnavailable(f"{INSTALL_HINT}\n`{' '.join(cmd)}` failed:\n{result.stderr[-2000:]}")
     server = _binary("mariadbd", "mysqld")
@@ -98,7 +98,7 @@ class PrivateMariaDB:
             user = ["--user=mysql"] if os.geteuid() == 0 else []
             result = subprocess.run(
                 [install_db, "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
-                 "--skip-test-db", *user], capture_output=True, text=True)
+                 "--skip-test-db", *user], capture_output=True, text=True, check=False)
             if result.returncode != 0:
                 raise MariaDBUnavailable(f"mariadb-install-db failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}")
         user = ["--user=mysql"] if os.geteuid() == 0 else []
@@ -116,7 +116,10 @@ class PrivateMariaDB:
                 except Exception:  # noqa: BLE001 - still starting
                     pass
             time.sleep(0.1)
-        tail = open(self.log).read()[-2000:] if os.path.exists(self.log) else ""
+        tail = ""
+        if os.path.exists(self.log):
+            with open(self.log) as log:
+                tail = log.read()[-2000:]
         raise MariaDBUnavailable(f"the private MariaDB did not start (log {self.log}):\n{tail}")
 
     def stop(self):
@@ -154,7 +157,7 @@ class PrivateMariaDB:
         client = _binary("mariadb", "mysql")
         with open(dump_path, "rb") as dump:
             result = subprocess.run([client, f"--socket={self.socket}", "-uroot", database], stdin=dump,
-                                    capture_output=True)
+                                    capture_output=True, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"loading {dump_path} failed: {result.stderr.decode(errors='replace')[-2000:]}")
 
