@@ -8,6 +8,7 @@ Without MariaDB these tests fail (setUpClass raises with the reason): never skip
 import datetime
 import os
 import shutil
+import subprocess
 import tempfile
 
 import pymysql.cursors
@@ -320,6 +321,26 @@ class TestVteImport(HttpCase):
         self.assertEqual(report["counts"]["ticket"]["created"], 1)
         self.assertIsNone(self.record("ticket", new_id))
         self.assertEqual(self.env["terasoft.ticket"].search_count([]), tickets)
+
+    def test_configuration_maps_unknown_picklist_values(self):
+        report = self._import(dry_run=True, config={"state_map": {"Sconosciuto": "waiting_support"}})
+        self.assertEqual(report["counts"]["ticket"]["created"], 1)  # the row with the unknown status
+        self.assertNotIn(("ticket", self.fx.broken["ticket"]),
+                         {(e["kind"], e["vte_id"]) for e in report["errors"]})
+
+    def test_dump_file_loaded_into_the_private_server_and_read_by_url(self):
+        dump = os.path.join(self.tmp, "vte.sql")
+        with open(dump, "w") as out:
+            subprocess.run([shutil.which("mariadb-dump") or shutil.which("mysqldump"), f"--socket={self.server.socket}",
+                            "-uroot", self.vte_db], stdout=out, check=True)
+        copy = f"{self.vte_db}_dump"
+        self.server.load_dump(copy, dump)
+        self.addCleanup(self.server.connect().cursor().execute, f"DROP DATABASE IF EXISTS `{copy}`")
+        url = f"mysql://root@localhost/{copy}?unix_socket={self.server.socket}"
+        report = self.env["terasoft.vte.import"]._run(url, storage=self.storage, prefix=PREFIX, dry_run=True)
+        # the same rows as the live database: all already imported
+        self.assertEqual(report["counts"]["ticket"]["unchanged"], self.report["counts"]["ticket"]["created"])
+        self.assertEqual(report["counts"]["ticket"]["created"], 0)
 
     # ------------------------------------------------------------------ portal
     def test_imported_tickets_visible_in_the_portal_of_their_company(self):
