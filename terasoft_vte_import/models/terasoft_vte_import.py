@@ -177,9 +177,12 @@ class TerasoftVteImport(models.AbstractModel):
         for field in recompute:
             self.env.add_to_compute(field, ticket)
         ticket.flush_recordset()
-        # the recomputation wrote write_date again
-        self.env.cr.execute("UPDATE terasoft_ticket SET write_date = %s WHERE id = %s", (modified, ticket.id))
-        ticket.invalidate_recordset(["write_date"])
+        # The recomputation wrote write_date again. A breach of the SLA that happened before the
+        # switch is history, not news: the SLA cron must not report it (a later one it will).
+        self.env.cr.execute("""
+            UPDATE terasoft_ticket SET write_date = %s, sla_breach_reported = COALESCE(sla_deadline <= %s, FALSE)
+             WHERE id = %s""", (modified, self.env.cr.now().replace(tzinfo=None), ticket.id))
+        ticket.invalidate_recordset(["write_date", "sla_breach_reported"])
 
 
 def _connect(source):
