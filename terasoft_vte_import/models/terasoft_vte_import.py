@@ -803,6 +803,15 @@ class _Importer:
         self.env.flush_all()
         for key, message in zip(keys, messages):
             self.xids[key] = message.id
+        last_customer = {}
+        for ticket, _row, new in todo:
+            dates = [self.dt(c["createdtime"]) for c in new if c["ownertype"] == "customer"]
+            if dates:
+                last_customer[ticket.id] = max(dates)
+        for ticket_id, date in last_customer.items():  # the autoclose countdown reads it
+            self.env.cr.execute("""
+                UPDATE terasoft_ticket SET date_last_customer_message = GREATEST(date_last_customer_message, %s)
+                 WHERE id = %s""", (date, ticket_id))
         self.count("comment", "created", len(keys))
 
     def import_attachments(self, ticket, attachments):

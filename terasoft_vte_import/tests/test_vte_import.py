@@ -154,6 +154,8 @@ class TestVteImport(HttpCase):
             [("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("message_type", "=", "comment")],
             order="date asc, id asc")
         self.assertEqual([m.date for m in messages], [utc(c["createdtime"]) for c in comments])
+        self.assertEqual(ticket.date_last_customer_message,
+                         max(utc(c["createdtime"]) for c in comments if c["ownertype"] == "customer"))
         support_partner = self.env["res.users"].search([("login", "=", "supporto@example.com")]).partner_id
         for comment, message in zip(comments, messages):
             self.assertIn(comment["comments"], message.body)
