@@ -3,7 +3,7 @@
 PORT ?= 8069
 export PORT
 
-.PHONY: run test test-odoo lint i18n stop venv shell bench reliability
+.PHONY: run test test-odoo lint i18n import-vte stop venv shell bench reliability
 
 run:  ## set up everything and serve the demo on http://127.0.0.1:$(PORT)
 	@bash scripts/setup.sh run
@@ -34,3 +34,6 @@ bench:  ## benchmarks against OCA helpdesk_mgmt; writes bench/RESULTS.md (BENCH_
 
 reliability:  ## load, faults, hostile input, isolation matrix on a throwaway database; writes reliability/RESULTS.md
 	@bash scripts/setup.sh reliability $(RELIABILITY_ARGS)
+
+import-vte:  ## import VTE CRM: VTE_DB=mysql://user:password@host:port/dbname (or VTE_DUMP=file.sql) VTE_STORAGE=path [VTE_DRY_RUN=1] [DB=terasoft_demo]
+	@bash scripts/setup.sh import-vte

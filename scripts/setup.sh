@@ -174,7 +174,7 @@ PYEOF
 
 # The opt-in addons of this repository (README, "Addons of this repository"): not installed by
 # `make run` unless asked (ODOO_ARGS), tested by `make test` in a second database.
-OPT_IN_ADDONS="terasoft_db_outage,terasoft_mail_once"
+OPT_IN_ADDONS="terasoft_db_outage,terasoft_mail_once,terasoft_vte_import"
 
 addon_hash() { (cd "$ROOT" && find terasoft_portal -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-16); }
 
@@ -279,7 +279,7 @@ cmd_test() {
     else
         for path in "$@"; do
             case "$path" in
-                terasoft_db_outage*|terasoft_mail_once*) opt+=("$path") ;;
+                terasoft_db_outage*|terasoft_mail_once*|terasoft_vte_import*) opt+=("$path") ;;
                 *) main+=("$path") ;;
             esac
         done
@@ -294,6 +294,7 @@ cmd_test() {
             --odoo-database="$db" --odoo-http "${main[@]}") || rc=$?
     fi
     if [ ${#opt[@]} -gt 0 ]; then
+        mariadb_ensure || true  # without it the import's tests fail and say why (never skipped)
         log "Installing the opt-in addons ($OPT_IN_ADDONS) in $db and running their tests: ${opt[*]}"
         odoo -c "$STATE/odoo-test.conf" -d "$db" -i "$OPT_IN_ADDONS" --stop-after-init --no-http --log-level=warn
         (cd "$ROOT" && "$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-config="$STATE/odoo-test.conf" \
@@ -372,6 +373,64 @@ cmd_reliability() {
         --odoo-src "$(odoo_src)" "${extra[@]}" "$@"
 }
 
+# ---------------------------------------------------------------- MariaDB (VTE import)
+# Debian's mariadb-server for terasoft_vte_import: its tests and `make import-vte VTE_DUMP=...`
+# run a private server (terasoft_vte_import/tools/mariadb.py: data and unix socket in
+# /var/tmp/terasoft_vte-mariadb-<hash of the clone's path>, no TCP, run as `mysql` when root).
+mariadb_ensure() {
+    command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        local i; for i in $(seq 60); do pgrep -x apt-get >/dev/null || pgrep -x dpkg >/dev/null || break; sleep 5; done
+        log "Installing Debian's mariadb-server (VTE import)..."
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null \
+            && return 0
+        log "could not install mariadb-server: the VTE import needs it."
+    else
+        log "MariaDB not found: the VTE import needs Debian's 'mariadb-server' package."
+    fi
+    return 1
+}
+
+mariadb_tool() { "$VENV/bin/python" "$ROOT/terasoft_vte_import/tools/mariadb.py" "$@"; }
+
+mariadb_start() {  # prints the private server's socket
+    mariadb_tool start "$ROOT" || die "the private MariaDB did not start (see above)."
+}
+
+# `make import-vte VTE_DB=mysql://user:password@host:port/dbname VTE_STORAGE=/path/to/vte/storage`
+# (or VTE_DUMP=file.sql: loaded into the private MariaDB first; VTE_DRY_RUN=1; DB=, default the
+# demo's terasoft_demo; VTE_PREFIX=vte_; VTE_CONFIG=map.json; VTE_INVITE=1; VTE_REPORT=report.json).
+cmd_import_vte() {
+    venv; pg_start
+    local db="${DB:-terasoft_demo}" url="${VTE_DB:-}" src; src="$(odoo_src)"
+    write_config "$STATE/odoo.conf" "${PORT:-8069}"
+    export TERASOFT_CONF="$STATE/odoo.conf"
+    if [ "$db" = terasoft_demo ]; then prepare_db terasoft_demo "$STATE/odoo.conf"; fi
+    db_exists "$db" || die "database $db does not exist (make run creates terasoft_demo; DB= names another)."
+    if [ -n "${VTE_DUMP:-}" ]; then
+        [ -f "$VTE_DUMP" ] || die "VTE_DUMP=$VTE_DUMP: no such file."
+        mariadb_ensure || die "MariaDB is needed to read VTE_DUMP: install Debian's 'mariadb-server'."
+        local sock; sock="$(mariadb_start)"
+        log "Loading $VTE_DUMP into the private MariaDB (database vte_dump)..."
+        mariadb_tool load "$ROOT" vte_dump "$VTE_DUMP" || die "could not load $VTE_DUMP."
+        url="mysql://root@localhost/vte_dump?unix_socket=$sock"
+    fi
+    [ -n "$url" ] || die "give VTE_DB=mysql://user:password@host:port/dbname or VTE_DUMP=file.sql"
+    log "Installing terasoft_vte_import in $db (if needed)..."
+    odoo -c "$STATE/odoo.conf" -d "$db" -i terasoft_vte_import --stop-after-init --no-http --log-level=warn
+    local args=(--vte-db="$url" --vte-prefix="${VTE_PREFIX:-vtiger_}")
+    [ -n "${VTE_STORAGE:-}" ] && args+=(--vte-storage="$VTE_STORAGE")
+    [ "${VTE_DRY_RUN:-0}" != 0 ] && args+=(--vte-dry-run)
+    [ "${VTE_INVITE:-0}" != 0 ] && args+=(--vte-invite)
+    [ -n "${VTE_CONFIG:-}" ] && args+=(--vte-config="$VTE_CONFIG")
+    [ -n "${VTE_REPORT:-}" ] && args+=(--vte-report="$VTE_REPORT")
+    local rc=0
+    odoo --addons-path="$src/addons,$src/odoo/addons,$ROOT" vte_import -c "$STATE/odoo.conf" -d "$db" \
+        --log-level=warn "${args[@]}" || rc=$?
+    if [ -n "${VTE_DUMP:-}" ]; then mariadb_tool stop "$ROOT"; fi  # the throwaway server
+    return $rc
+}
+
 cmd_stop() {
     if [ -f "$STATE/odoo.pid" ]; then
         kill "$(cat "$STATE/odoo.pid")" 2>/dev/null && log "Odoo server stopped." || true
@@ -388,12 +447,13 @@ main() {
         test-odoo) shift; cmd_test_odoo "$@" ;;
         bench) shift; cmd_bench "$@" ;;
         reliability) shift; cmd_reliability "$@" ;;
+        import-vte) shift; cmd_import_vte "$@" ;;
         stop) cmd_stop ;;
         i18n) cmd_i18n ;;
         venv) venv ;;
         pg) pg_start ;;
         odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in i18n|db) sub=("$1" "$2"); shift 2;; shell|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
-        *) die "usage: scripts/setup.sh run|test|test-odoo|i18n|bench|reliability|stop|venv|pg|odoo ..." ;;
+        *) die "usage: scripts/setup.sh run|test|test-odoo|i18n|bench|reliability|import-vte|stop|venv|pg|odoo ..." ;;
     esac
 }
 main "$@"; exit $?

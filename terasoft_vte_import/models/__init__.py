@@ -1,0 +1,2 @@
+from . import terasoft_ticket
+from . import terasoft_vte_import
