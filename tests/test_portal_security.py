@@ -61,6 +61,9 @@ class TestPortalSecurityPage(TerasoftHttpCase):
         return True
 
     def _deactivate(self, headers=None):
+        # a company's contacts do not close their own account (support does: tests/test_portal_ux.py);
+        # a private customer, without a company, does
+        self.user.partner_id.parent_id = False
         return self._post("/my/deactivate_account", headers=headers,
                           validation=self.user.login, password="Vecchia-Password-1")
 

@@ -470,9 +470,11 @@ class TestUploads(TrustCase):
         self._login(self.giulia)
         response = self._post(f"/my/tickets/{self.alfa_ticket.id}/comment", {"comment": "Ecco il file"},
                               files=[("attachments", ("schermata.png", EXE, "image/png"))])
-        self.assertEqual(response.status_code, 200)
-        self.assertIn("schermata.png", response.text)
-        self.assertIn("Ecco il file", response.text)
+        # post/redirect/get: back on the ticket's page, with the error and the typed text
+        self.assertEqual(response.status_code, 303)
+        page = self.url_open(response.headers["Location"])
+        self.assertIn("schermata.png", page.text)
+        self.assertIn("Ecco il file", page.text)
         self.assertFalse(self.alfa_ticket.message_ids.filtered(lambda m: "Ecco il file" in (m.body or "")))
 
     def test_old_deny_list_setting_is_migrated(self):
