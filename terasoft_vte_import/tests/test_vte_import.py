@@ -242,11 +242,13 @@ class TestVteImport(HttpCase):
             "name": "Nuovo dopo l'import", "category_id": self.env["terasoft.ticket.category"].search([], limit=1).id})
         self.assertGreater(int(ticket.number[2:]), highest)
         highest_acc = self.vte("SELECT MAX(CAST(SUBSTRING(account_no, 4) AS UNSIGNED)) AS n FROM {p}account")[0]["n"]
-        company = self.env["res.partner"].create({"name": "Nuova Azienda", "is_company": True})
+        # only customers are numbered (terasoft_portal's res.partner): a customer company and its contact
+        company = self.env["res.partner"].create(
+            {"name": "Nuova Azienda", "is_company": True, "customer_type": "customer"})
         self.assertGreater(int(company.ref[3:]), highest_acc)
         highest_con = self.vte("SELECT MAX(CAST(SUBSTRING(contact_no, 4) AS UNSIGNED)) AS n "
                                "FROM {p}contactdetails")[0]["n"]
-        person = self.env["res.partner"].create({"name": "Nuovo Contatto"})
+        person = self.env["res.partner"].create({"name": "Nuovo Contatto", "parent_id": company.id})
         self.assertGreater(int(person.ref[3:]), highest_con)
 
     def test_broken_rows_are_reported_and_the_rest_imported(self):
