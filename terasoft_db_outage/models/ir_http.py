@@ -23,7 +23,6 @@ class IrHttp(models.AbstractModel):
         # PostgreSQL is back; when it did and its fate is unknown, a form post may have been
         # saved: the page says so.
         if db_outage.is_connection_lost(exception):
-            uncertain = (db_outage.reached_commit(exception)
-                         and request.httprequest.method not in SAFE_HTTP_METHODS)
+            uncertain = db_outage.reached_commit(exception) and request.httprequest.method not in SAFE_HTTP_METHODS
             return db_outage.service_unavailable(request, uncertain=uncertain)
         return super()._handle_error(exception)

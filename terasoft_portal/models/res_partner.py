@@ -25,8 +25,7 @@ class ResPartner(models.Model):
     owner_id = fields.Many2one("res.users", "Owner", domain=[("share", "=", False)])
     block_auto_emails = fields.Boolean(
         "Block Automatic Emails",
-        help="No automatic email (acknowledgements, ticket updates, reminders) is sent to this "
-             "company's contacts.",
+        help="No automatic email (acknowledgements, ticket updates, reminders) is sent to this company's contacts.",
     )
     market = fields.Char()
     cpz = fields.Char("CPZ", help="The CPZ code of the company in the previous customer portal.")
@@ -40,7 +39,8 @@ class ResPartner(models.Model):
     last_onsite_visit_date = fields.Date("Last On-site Visit")
     newsletter = fields.Boolean("Receives Newsletter")
     insolvent = fields.Boolean(
-        "Insolvent", tracking=True,
+        "Insolvent",
+        tracking=True,
         help="Administrative block: the company's tickets cannot be worked on while it is set.",
     )
 
@@ -65,8 +65,13 @@ class ResPartner(models.Model):
     last_name = fields.Char("Last Name")
     department = fields.Char("Department")
     company_relation = fields.Selection(
-        [("employee", "Employee"), ("owner", "Owner"), ("consultant", "Consultant"),
-         ("accountant", "Accountant"), ("other", "Other")],
+        [
+            ("employee", "Employee"),
+            ("owner", "Owner"),
+            ("consultant", "Consultant"),
+            ("accountant", "Accountant"),
+            ("other", "Other"),
+        ],
         "Relationship with the Company",
     )
     assistant_name = fields.Char("Assistant")
@@ -79,32 +84,41 @@ class ResPartner(models.Model):
     other_street = fields.Char("Other Street")
     other_po_box = fields.Char("Other PO Box")
     other_city = fields.Char("Other City")
-    other_state_id = fields.Many2one("res.country.state", "Other Province", ondelete="restrict",
-                                     domain="[('country_id', '=?', other_country_id)]")
+    other_state_id = fields.Many2one(
+        "res.country.state", "Other Province", ondelete="restrict", domain="[('country_id', '=?', other_country_id)]"
+    )
     other_zip = fields.Char("Other ZIP")
     other_country_id = fields.Many2one("res.country", "Other Country", ondelete="restrict")
 
     # ------------------------------------------------------------------ portal ticket visibility
     ticket_scope = fields.Selection(
-        [("company", "All tickets of the company"),
-         ("areas", "Own tickets and the company's tickets in chosen categories"),
-         ("own", "Own tickets only")],
-        "Ticket Visibility", default="company", required=True,
+        [
+            ("company", "All tickets of the company"),
+            ("areas", "Own tickets and the company's tickets in chosen categories"),
+            ("own", "Own tickets only"),
+        ],
+        "Ticket Visibility",
+        default="company",
+        required=True,
         help="Which of the company's tickets this contact sees in the portal.",
     )
     ticket_scope_category_ids = fields.Many2many(
-        "terasoft.ticket.category", string="Visible Categories",
+        "terasoft.ticket.category",
+        string="Visible Categories",
         help="With 'chosen categories': the company's tickets in these categories (and their "
-             "sub-categories) are visible.",
+        "sub-categories) are visible.",
     )
     ticket_ids = fields.One2many("terasoft.ticket", "partner_id", "Tickets")
     ticket_count = fields.Integer("Ticket Count", compute="_compute_ticket_count")
 
     def _compute_ticket_count(self):
-        counts = dict(self.env["terasoft.ticket"]._read_group(
-            [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
-            ["commercial_partner_id"], ["__count"],
-        ))
+        counts = dict(
+            self.env["terasoft.ticket"]._read_group(
+                [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
+                ["commercial_partner_id"],
+                ["__count"],
+            )
+        )
         for partner in self:
             partner.ticket_count = counts.get(partner.commercial_partner_id, 0)
 
@@ -131,8 +145,8 @@ class ResPartner(models.Model):
         (``customer_type`` 'customer'), or a contact of one."""
         self.ensure_one()
         return self.type == "contact" and (
-            self.customer_type == "customer" if self.is_company
-            else self.parent_id.customer_type == "customer")
+            self.customer_type == "customer" if self.is_company else self.parent_id.customer_type == "customer"
+        )
 
     def _assign_customer_ref(self):
         """Number the customers of ``self`` that have no ``ref`` yet, from the sequences

@@ -6,12 +6,17 @@ class TerasoftTicket(models.Model):
     _inherit = "terasoft.ticket"
 
     support_period_warning = fields.Char(
-        "Support Period Warning", compute="_compute_support_period_warning",
+        "Support Period Warning",
+        compute="_compute_support_period_warning",
         export_string_translation=False,
     )
 
-    @api.depends("partner_id.support_start_date", "partner_id.support_end_date",
-                 "commercial_partner_id.support_start_date", "commercial_partner_id.support_end_date")
+    @api.depends(
+        "partner_id.support_start_date",
+        "partner_id.support_end_date",
+        "commercial_partner_id.support_start_date",
+        "commercial_partner_id.support_end_date",
+    )
     @api.depends_context("uid")
     def _compute_support_period_warning(self):
         for ticket in self:
