@@ -122,57 +122,55 @@ class ContactsPortal(CustomerPortal):
         ]
 
     def _block_titles(self):
-        _ = request.env._
         return {
-            "company": _("Company Information"),
-            "custom": _("Custom Information"),
-            "contact": _("Contact Information"),
-            "portal": _("Customer Portal Information"),
-            "address": _("Address Information"),
+            "company": request.env._("Company Information"),
+            "custom": request.env._("Custom Information"),
+            "contact": request.env._("Contact Information"),
+            "portal": request.env._("Customer Portal Information"),
+            "address": request.env._("Address Information"),
         }
 
     def _partner_labels(self, partner_sudo):
         """The manual's wording where the field's own label differs (Odoo's labels of base
         fields are not this module's to translate, and the manual names some fields its way)."""
-        _ = request.env._
         labels = {
-            "user_id": _("Assigned to"),
-            "function": _("Role/Job Title"),
-            "parent_id": _("Member of"),
-            "company_name": _("Company Name"),
-            "portal_user": _("Customer Portal User"),
-            "billing_address": _("Billing Address"),
-            "shipping_address": _("Shipping Address"),
-            "email": _("Email"),
-            "lang": _("Language"),
-            "create_date": _("Created on"),
-            "write_date": _("Modified on"),
-            "owner_id": _("Owner"),
+            "user_id": request.env._("Assigned to"),
+            "function": request.env._("Role/Job Title"),
+            "parent_id": request.env._("Member of"),
+            "company_name": request.env._("Company Name"),
+            "portal_user": request.env._("Customer Portal User"),
+            "billing_address": request.env._("Billing Address"),
+            "shipping_address": request.env._("Shipping Address"),
+            "email": request.env._("Email"),
+            "lang": request.env._("Language"),
+            "create_date": request.env._("Created on"),
+            "write_date": request.env._("Modified on"),
+            "owner_id": request.env._("Owner"),
         }
         if partner_sudo.is_company:
             labels.update(
                 {
-                    "name": _("Company Name"),
-                    "ref": _("Company Number"),
-                    "vat": _("VAT Number"),
-                    "phone": _("Phone"),
-                    "website": _("Website"),
-                    "industry_id": _("Industry"),
-                    "customer_type": _("Company Type"),
+                    "name": request.env._("Company Name"),
+                    "ref": request.env._("Company Number"),
+                    "vat": request.env._("VAT Number"),
+                    "phone": request.env._("Phone"),
+                    "website": request.env._("Website"),
+                    "industry_id": request.env._("Industry"),
+                    "customer_type": request.env._("Company Type"),
                 }
             )
         else:
             labels.update(
                 {
-                    "ref": _("Contact ID"),
-                    "phone": _("Office Phone"),
-                    "customer_type": _("Contact Type"),
-                    "street": _("Street (Shipping)"),
-                    "po_box": _("PO Box (Shipping)"),
-                    "city": _("City (Shipping)"),
-                    "state_id": _("Province (Shipping)"),
-                    "zip": _("ZIP (Shipping)"),
-                    "country_id": _("Country (Shipping)"),
+                    "ref": request.env._("Contact ID"),
+                    "phone": request.env._("Office Phone"),
+                    "customer_type": request.env._("Contact Type"),
+                    "street": request.env._("Street (Shipping)"),
+                    "po_box": request.env._("PO Box (Shipping)"),
+                    "city": request.env._("City (Shipping)"),
+                    "state_id": request.env._("Province (Shipping)"),
+                    "zip": request.env._("ZIP (Shipping)"),
+                    "country_id": request.env._("Country (Shipping)"),
                 }
             )
         return labels

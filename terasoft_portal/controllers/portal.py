@@ -88,23 +88,21 @@ class TicketPortal(CustomerPortal):
 
     # ------------------------------------------------------------------ list: searchbar
     def _ticket_get_searchbar_sortings(self):
-        _ = request.env._
         return {
             # each sorting follows what its column shows: "Creato il" newest first, the number,
             # Urgente before Non urgente, the statuses in the order of the workflow
-            "newest": {"label": _("Newest"), "order": "create_date desc, id desc"},
-            "number": {"label": _("Ticket Nr"), "order": "number desc"},
-            "priority": {"label": _("Priority"), "order": "priority desc, create_date desc, id desc"},
-            "state": {"label": _("Status"), "order": "state_sequence, create_date desc, id desc"},
+            "newest": {"label": request.env._("Newest"), "order": "create_date desc, id desc"},
+            "number": {"label": request.env._("Ticket Nr"), "order": "number desc"},
+            "priority": {"label": request.env._("Priority"), "order": "priority desc, create_date desc, id desc"},
+            "state": {"label": request.env._("Status"), "order": "state_sequence, create_date desc, id desc"},
         }
 
     def _ticket_get_searchbar_filters(self):
         """State filter: all, all open, and each state. ``tables`` names the tables (open,
         closed) that can hold tickets under the filter: the others are not even counted."""
-        _ = request.env._
         filters = {
-            "all": {"label": _("All"), "domain": [], "tables": ("open", "closed")},
-            "open": {"label": _("All open"), "domain": [("is_done", "=", False)], "tables": ("open",)},
+            "all": {"label": request.env._("All"), "domain": [], "tables": ("open", "closed")},
+            "open": {"label": request.env._("All open"), "domain": [("is_done", "=", False)], "tables": ("open",)},
         }
         labels = dict(request.env["terasoft.ticket"]._fields["state"]._description_selection(request.env))
         for state in OPEN_STATES + DONE_STATES + ("blocked",):
@@ -117,22 +115,20 @@ class TicketPortal(CustomerPortal):
 
     def _ticket_get_searchbar_shows(self):
         """ "Mostra": all the tickets the user may see (Tutti) or only the user's own (Mio)."""
-        _ = request.env._
         return {
-            "all": {"label": _("All"), "domain": []},
-            "mine": {"label": _("Mine"), "domain": [("partner_id", "=", request.env.user.partner_id.id)]},
+            "all": {"label": request.env._("All"), "domain": []},
+            "mine": {"label": request.env._("Mine"), "domain": [("partner_id", "=", request.env.user.partner_id.id)]},
         }
 
     def _ticket_get_searchbar_inputs(self):
-        _ = request.env._
         return {
-            "all": {"input": "all", "label": _("Search in number and title")},
-            "number": {"input": "number", "label": _("Search in Ticket Nr")},
-            "name": {"input": "name", "label": _("Search in Title")},
-            "description": {"input": "description", "label": _("Search in Description")},
-            "category": {"input": "category", "label": _("Search in Category")},
-            "product": {"input": "product", "label": _("Search in Product")},
-            "contact": {"input": "contact", "label": _("Search in Contact")},
+            "all": {"input": "all", "label": request.env._("Search in number and title")},
+            "number": {"input": "number", "label": request.env._("Search in Ticket Nr")},
+            "name": {"input": "name", "label": request.env._("Search in Title")},
+            "description": {"input": "description", "label": request.env._("Search in Description")},
+            "category": {"input": "category", "label": request.env._("Search in Category")},
+            "product": {"input": "product", "label": request.env._("Search in Product")},
+            "contact": {"input": "contact", "label": request.env._("Search in Contact")},
         }
 
     def _ticket_get_search_domain(self, search_in, search):
@@ -194,7 +190,6 @@ class TicketPortal(CustomerPortal):
         # colleagues and support staff are not readable by portal users.
         open_tickets, closed_tickets = open_tickets.sudo(), closed_tickets.sudo()
         open_rows, closed_rows = self._ticket_list_rows(open_tickets, closed_tickets)
-        _ = request.env._
         mine = show == "mine"
         return {
             **self._prepare_portal_layout_values(),
@@ -211,8 +206,8 @@ class TicketPortal(CustomerPortal):
             # the tables the filter can fill; the others are not shown at all
             "tables": tables,
             # headings that say whose tickets they are
-            "open_title": _("My open tickets") if mine else _("Company's open tickets"),
-            "closed_title": _("My closed tickets") if mine else _("Company's closed tickets"),
+            "open_title": request.env._("My open tickets") if mine else request.env._("Company's open tickets"),
+            "closed_title": request.env._("My closed tickets") if mine else request.env._("Company's closed tickets"),
             "pager": pager,
             "closed_pager": closed_pager,
             "searchbar_sortings": sortings,
@@ -300,18 +295,17 @@ class TicketPortal(CustomerPortal):
 
     # ------------------------------------------------------------------ list: export
     def _ticket_export_rows(self, tickets):
-        _ = request.env._
         header = [
-            _("Ticket Nr"),
-            _("Title"),
-            _("Contact"),
-            _("Status"),
-            _("Priority"),
-            _("Assigned to"),
-            _("Category"),
-            _("Product"),
-            _("Created On"),
-            _("Closed"),
+            request.env._("Ticket Nr"),
+            request.env._("Title"),
+            request.env._("Contact"),
+            request.env._("Status"),
+            request.env._("Priority"),
+            request.env._("Assigned to"),
+            request.env._("Category"),
+            request.env._("Product"),
+            request.env._("Created On"),
+            request.env._("Closed"),
         ]
         Ticket = request.env["terasoft.ticket"]
         states = dict(Ticket._fields["state"]._description_selection(request.env))
@@ -327,7 +321,7 @@ class TicketPortal(CustomerPortal):
                 ticket.category_id.complete_name or "",
                 ticket.product_id.name or "",
                 ticket.create_date.strftime("%Y-%m-%d %H:%M"),
-                _("Yes") if ticket.is_done else _("No"),
+                request.env._("Yes") if ticket.is_done else request.env._("No"),
             ]
             for ticket in tickets
         ]

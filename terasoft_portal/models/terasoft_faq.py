@@ -63,8 +63,8 @@ class TerasoftFaq(models.Model):
         export_string_translation=False,
     )
     keywords = fields.Char(help="Extra words the search should find this entry with (synonyms, error codes).")
-    category_id = fields.Many2one("terasoft.faq.category", "Category", required=True, index=True, ondelete="restrict")
-    product_id = fields.Many2one("terasoft.product", "Product", index=True)
+    category_id = fields.Many2one("terasoft.faq.category", required=True, index=True, ondelete="restrict")
+    product_id = fields.Many2one("terasoft.product", index=True)
     is_published = fields.Boolean("Published", default=False, index=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)

@@ -177,7 +177,6 @@ class TerasoftTicket(models.Model):
     )
     category_id = fields.Many2one(
         "terasoft.ticket.category",
-        "Category",
         required=True,
         index=True,
         tracking=True,
@@ -219,8 +218,8 @@ class TerasoftTicket(models.Model):
         default="phone",
         tracking=True,
     )
-    product_id = fields.Many2one("terasoft.product", "Product", index=True, tracking=True)
-    product_version = fields.Char("Product Version")
+    product_id = fields.Many2one("terasoft.product", index=True, tracking=True)
+    product_version = fields.Char()
     state = fields.Selection(
         TICKET_STATES,
         "Status",
@@ -240,7 +239,7 @@ class TerasoftTicket(models.Model):
         export_string_translation=False,
     )
     solution = fields.Html(sanitize=True, tracking=False)
-    planned_date = fields.Datetime("Planned Date", tracking=True, copy=False)
+    planned_date = fields.Datetime(tracking=True, copy=False)
     date_taken = fields.Datetime("Taken in Charge On", readonly=True, copy=False)
     date_resolved = fields.Datetime("Resolved On", readonly=True, copy=False)
     date_closed = fields.Datetime("Closed On", readonly=True, copy=False)
@@ -292,7 +291,7 @@ class TerasoftTicket(models.Model):
         copy=False,
         help="Where the ticket goes back when the customer's administrative block is lifted.",
     )
-    duplicate_of_id = fields.Many2one("terasoft.ticket", "Duplicate Of", index="btree_not_null", copy=False)
+    duplicate_of_id = fields.Many2one("terasoft.ticket", index="btree_not_null", copy=False)
     discard_reason = fields.Text("Reason for Discarding", copy=False)
     date_last_customer_message = fields.Datetime(
         "Last Customer Message",

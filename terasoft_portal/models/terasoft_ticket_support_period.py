@@ -6,7 +6,6 @@ class TerasoftTicket(models.Model):
     _inherit = "terasoft.ticket"
 
     support_period_warning = fields.Char(
-        "Support Period Warning",
         compute="_compute_support_period_warning",
         export_string_translation=False,
     )
