@@ -37,7 +37,7 @@ def ratio(ours, peer):
     return ours / peer if ours and peer else None
 
 
-def main(src, dst):
+def main(src, dst):  # noqa: C901 - the report, section by section
     data = json.load(open(src))
     floor = data["floor"]["bare"]["pages"]
     lines = [
@@ -65,7 +65,8 @@ def main(src, dst):
         lines += [
             f"## {int(size):,} tickets",
             "",
-            "| page | ours median / p95 (ms) | peer median / p95 (ms) | ours/peer | target | ours queries | peer queries |",
+            "| page | ours median / p95 (ms) | peer median / p95 (ms) | ours/peer | "
+            "target | ours queries | peer queries |",
             "|---|---|---|---|---|---|---|",
         ]
         for page in PAGES:
@@ -100,7 +101,7 @@ def main(src, dst):
             "peer p50 / p95 / p99 (ms) | peer errors | ours/peer req/s |",
             "|---|---|---|---|---|---|---|---|",
         ]
-        for oc, pc in zip(ours["concurrent"], peer["concurrent"]):
+        for oc, pc in zip(ours["concurrent"], peer["concurrent"], strict=False):
             lines.append(
                 f"| {oc['clients']} | {fmt(oc['rps'])} | {fmt(oc['p50_ms'])} / {fmt(oc['p95_ms'])} / "
                 f"{fmt(oc['p99_ms'])} | {oc['errors']} | {fmt(pc['rps'])} | {fmt(pc['p50_ms'])} / "
@@ -116,7 +117,7 @@ def main(src, dst):
                 "peer p50 / p95 / p99 (ms) | peer errors | ours/peer req/s |",
                 "|---|---|---|---|---|---|---|---|",
             ]
-            for oc, pc in zip(ours["concurrent_proxy"], peer["concurrent_proxy"]):
+            for oc, pc in zip(ours["concurrent_proxy"], peer["concurrent_proxy"], strict=False):
                 lines.append(
                     f"| {oc['clients']} | {fmt(oc['rps'])} | {fmt(oc['p50_ms'])} / {fmt(oc['p95_ms'])} / "
                     f"{fmt(oc['p99_ms'])} | {oc['errors']} | {fmt(pc['rps'])} | {fmt(pc['p50_ms'])} / "

@@ -241,7 +241,8 @@ def seed(env, addon, n, rng):
         execute_values(cr, f"INSERT INTO {table} ({columns}) VALUES %s", batch)
     if addon == "peer":  # the ORM would have kept the stored related flag in sync
         cr.execute(
-            "UPDATE helpdesk_ticket t SET unattended = s.unattended FROM helpdesk_ticket_stage s WHERE s.id = t.stage_id"
+            "UPDATE helpdesk_ticket t SET unattended = s.unattended FROM helpdesk_ticket_stage s "
+            "WHERE s.id = t.stage_id"
         )
     print(f"{n} tickets inserted in {time.time() - t0:.1f}s")
 

@@ -24,8 +24,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "terasoft_vte_import", "tools"))
 sys.path.insert(0, os.path.join(ROOT, "terasoft_vte_import", "tests"))
 
-import mariadb
-import vte_fixture
+import mariadb  # noqa: E402 - found through the sys.path entries above
+import vte_fixture  # noqa: E402
 
 
 def odoo_bin(config):

@@ -272,7 +272,10 @@ def _extra(targets):
 
 def _strategies(targets):
     text, ids = _texts(), _ids(targets)
-    sel = lambda *values: st.one_of(st.sampled_from(values), text)
+
+    def sel(*values):
+        return st.one_of(st.sampled_from(values), text)
+
     b = targets["b_ticket"]
     category = st.one_of(st.sampled_from([str(c) for c in targets["categories"]]), text)
     product = st.one_of(st.sampled_from([""] + [str(p) for p in targets["products"]]), text)

@@ -361,7 +361,8 @@ def part_hostile(odoo, count):
     kinds = len({r.kind for r in requests_})
     line = (
         f"hostile: {stats['sent']:,} requests ({kinds} kinds, {time.monotonic() - start:.0f} s), {fivexx} 5xx, "
-        f"{stats['cross']} cross-company all 404: {'yes' if not any('cross' in f for f in stats['failures']) else 'NO'}, "
+        f"{stats['cross']} cross-company all 404: "
+        f"{'yes' if not any('cross' in f for f in stats['failures']) else 'NO'}, "
         f"stored scripts: {sum('script stored' in f for f in stats['failures'])}, "
         f"statuses {dict(sorted(stats['statuses'].items(), key=str))}; "
         f"support user over RPC: {staff['sent']} calls ({dict(staff['kinds'])}), {staff['refused']} refused, "
@@ -389,7 +390,7 @@ def part_load(odoo, sessions, duration):
     return line, failures
 
 
-def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
+def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):  # noqa: C901 - the fault sequence, read top to bottom
     failures, notes = [], []
     with odoo.env() as env:
         category = env["terasoft.ticket.category"].search([], limit=1).id
@@ -421,7 +422,8 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
         # (their emails are queued then), then send the queue
         run_cron_job("acknowledgement", label, lambda env: env["terasoft.ticket"]._cron_acknowledge())
         with odoo.env() as env:
-            env.cr.execute("""SELECT mm.id, m.message_id FROM mail_mail mm JOIN mail_message m ON m.id = mm.mail_message_id
+            env.cr.execute("""SELECT mm.id, m.message_id
+                                FROM mail_mail mm JOIN mail_message m ON m.id = mm.mail_message_id
                                WHERE mm.state IN ('outgoing', 'exception')""")
             queued.update({mid: mail_id for mail_id, mid in env.cr.fetchall()})
         run_cron_job("mail queue", label, lambda env: env["mail.mail"].process_email_queue())
@@ -509,10 +511,10 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
         )
     rec = ", ".join(f"{k} {v:.1f} s" if v is not None else f"{k} NOT" for k, v in recovery.items())
     line = (
-        f"faults: kill -9 worker, {'PostgreSQL restart' if pg_datadir else 'PostgreSQL restart skipped (' + pg_skip_reason + ')'}"
+        f"faults: kill -9 worker, {'PostgreSQL restart' if pg_datadir else 'PostgreSQL restart skipped (' + pg_skip_reason + ')'}"  # noqa: E501 - one expression, clearer whole
         f", SMTP down 10 s; {load.requests:,} requests ({fivexx - len(died_with_worker)} 5xx, "
         f"{load.statuses.get('exc', 0)} connection errors during faults"
-        f"{' (' + ', '.join(f'{e} {after(m)}' for m, e in load.error_times if 'HTTP' not in e) + ')' if load.statuses.get('exc') else ''}"
+        f"{' (' + ', '.join(f'{e} {after(m)}' for m, e in load.error_times if 'HTTP' not in e) + ')' if load.statuses.get('exc') else ''}"  # noqa: E501 - one expression, clearer whole
         f", {len(died_with_worker)} requests "
         f"lost with the killed worker: "
         f"{', '.join(f'{e} {after(m)}' for m, e in died_with_worker) or 'none'}); serving again after: {rec}; "
@@ -532,7 +534,8 @@ def write_results(lines, ok, args):
         "# Reliability results",
         "",
         f"Run: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, machine: {machine}.",
-        f"Command: `make reliability` (sessions={args.sessions}, load {args.duration} s, faults {args.fault_duration} s, "
+        f"Command: `make reliability` (sessions={args.sessions}, load {args.duration} s, "
+        f"faults {args.fault_duration} s, "
         f"hostile {args.hostile} requests). Result: **{'PASS' if ok else 'FAIL'}**.",
         "",
         "```",

@@ -294,7 +294,7 @@ def serve_db_through_outages(request, serve_db):
         try:
             waited = wait_for_database(request.db, deadline)
         except DatabaseGone:
-            raise failure  # not an outage: Odoo's own handling (serve without database)
+            raise failure from None  # not an outage: Odoo's own handling (serve without database)
         if waited is None:
             if reached_commit(failure):
                 raise failure  # 503 "check whether it was saved" (ir.http._handle_error)

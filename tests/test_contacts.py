@@ -253,6 +253,6 @@ class TestPartnerPagesFields(TerasoftHttpCase):
         self.assertIn("Via del Magazzino 3", html)
         self.assertRegex(
             html,
-            r"(?s)Indirizzo di fatturazione</dt>\s*<dd[^>]*>%s.*Indirizzo di spedizione</dt>\s*<dd[^>]*>Via del Magazzino"
-            % re.escape(self.alfa.street),
+            r"(?s)Indirizzo di fatturazione</dt>"
+            r"\s*<dd[^>]*>%s.*Indirizzo di spedizione</dt>\s*<dd[^>]*>Via del Magazzino" % re.escape(self.alfa.street),
         )

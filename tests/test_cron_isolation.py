@@ -46,6 +46,7 @@ class CronIsolationCase(TerasoftCase):
         def poisoned(records, *args, **kwargs):
             if ticket.id in records.ids and when(args, kwargs):
                 calls.append(records.ids)
+                # pylint: disable-next=translation-required  # a test's own failure, never shown to users
                 raise UserError("Poisoned record")
             return original(records, *args, **kwargs)
 

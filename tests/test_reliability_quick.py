@@ -54,6 +54,7 @@ class TestReliabilityQuick(TerasoftHttpCase):
         failures = [f"{r.name}: {r.detail}" for r in results if not r.ok]
         self.assertGreaterEqual(rule_count, 20, "the routing map lost terasoft_portal's routes")
         rpc = [r for r in results if r.name.startswith("rpc ")]
+        # pylint: disable-next=print-used  # the test's summary, read in the test log
         print(
             f"\nisolation: {rule_count} routes, {len(results) - len(rpc)} route probes, {len(rpc)} RPC probes; "
             f"{'; '.join(notes)}"
@@ -71,6 +72,7 @@ class TestReliabilityQuick(TerasoftHttpCase):
             stats = hostile.execute(clients, requests_, targets, threads=1)
             with self._env_scope() as env:
                 stats["failures"] += hostile.db_checks(env, targets, before, stats)
+        # pylint: disable-next=print-used  # the test's summary, read in the test log
         print(
             f"\nhostile: {stats['sent']} requests, statuses {dict(stats['statuses'])}, "
             f"{stats['ack_tickets']} tickets and {stats['ack_comments']} comments acknowledged"
@@ -91,6 +93,7 @@ class TestReliabilityQuick(TerasoftHttpCase):
             with self._env_scope() as env:
                 stats["failures"] += hostile.staff_db_checks(env, targets, before)
                 leaks = hostile.internal_leaks(env)
+        # pylint: disable-next=print-used  # the test's summary, read in the test log
         print(
             f"\nstaff over RPC: {stats['sent']} calls {dict(stats['kinds'])}, {stats['refused']} refused, {leaks} leaks"
         )

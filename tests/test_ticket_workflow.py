@@ -191,6 +191,7 @@ class TestTransitionMatrix(TerasoftCase):
         tickets = self._ticket_in("defect", "in_progress") | self._ticket_in("request", "in_progress")
         action = tickets.action_resolve()
         self.assertEqual(action["res_model"], "terasoft.ticket.move")
+        # pylint: disable-next=context-overridden  # the action's context as the web client passes it
         wizard = self.env["terasoft.ticket.move"].with_context(action["context"]).create({"solution": "<p>Done</p>"})
         wizard.action_confirm()
         self.assertEqual(set(tickets.mapped("state")), {"resolved"})

@@ -9,10 +9,11 @@ class IrHttp(models.AbstractModel):
 
     @classmethod
     def _post_dispatch(cls, response):
-        super()._post_dispatch(response)
+        result = super()._post_dispatch(response)
         # last step before COMMIT: what tells whether a COMMIT cut by PostgreSQL going away
         # was applied, and what to answer then (db_outage)
         db_outage.prepare_commit(request, response)
+        return result
 
     @classmethod
     def _handle_error(cls, exception):

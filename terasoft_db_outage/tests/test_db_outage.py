@@ -14,7 +14,6 @@ from unittest.mock import patch
 import psycopg2
 import psycopg2.errors
 
-import odoo.http
 from odoo import http, sql_db
 from odoo.modules.module import Manifest
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
@@ -45,7 +44,7 @@ class TestOdooInternals(TransactionCase):
     """The Odoo internals the request replay relies on: these tests fail when they change shape."""
 
     def test_serve_db_source_is_the_reviewed_one(self):
-        serve_db = getattr(odoo.http.Request._serve_db, "terasoft_wrapped", odoo.http.Request._serve_db)
+        serve_db = getattr(http.Request._serve_db, "terasoft_wrapped", http.Request._serve_db)
         self.assertEqual(
             db_outage._source_sha256(serve_db),
             db_outage.SERVE_DB_SOURCE_SHA256,
@@ -53,18 +52,18 @@ class TestOdooInternals(TransactionCase):
         )
 
     def test_internals_have_the_expected_shape(self):
-        serve_db = getattr(odoo.http.Request._serve_db, "terasoft_wrapped", odoo.http.Request._serve_db)
+        serve_db = getattr(http.Request._serve_db, "terasoft_wrapped", http.Request._serve_db)
         self.assertEqual(db_outage.check_odoo_internals(serve_db), [])
 
     def test_post_load_leaves_odoo_alone_when_it_changed(self):
-        original = odoo.http.Request._serve_db
+        original = http.Request._serve_db
         with (
             patch.object(db_outage, "check_odoo_internals", return_value=["changed"]),
-            patch.object(odoo.http.Request, "_serve_db", getattr(original, "terasoft_wrapped", original)),
+            patch.object(http.Request, "_serve_db", getattr(original, "terasoft_wrapped", original)),
             mute_logger(OUTAGE_LOGGER),
         ):
             db_outage.post_load()
-            self.assertFalse(getattr(odoo.http.Request._serve_db, "terasoft_outage_wrapper", False))
+            self.assertFalse(getattr(http.Request._serve_db, "terasoft_outage_wrapper", False))
 
     def test_post_load_hook_wraps_the_request_serving_once(self):
         # odoo-bin imports the module through load_openerp_module, which calls the manifest's
@@ -72,10 +71,10 @@ class TestOdooInternals(TransactionCase):
         self.assertEqual(Manifest.for_addon("terasoft_db_outage").get("post_load"), "post_load")
         self.assertIs(terasoft_db_outage.post_load, db_outage.post_load)
         db_outage.post_load()
-        wrapped = odoo.http.Request._serve_db
+        wrapped = http.Request._serve_db
         self.assertTrue(wrapped.terasoft_outage_wrapper)
         db_outage.post_load()
-        self.assertIs(odoo.http.Request._serve_db, wrapped)
+        self.assertIs(http.Request._serve_db, wrapped)
 
     def test_only_databases_with_the_addon_installed(self):
         self.assertTrue(db_outage._enabled_for(self.env.cr.dbname))
@@ -88,7 +87,7 @@ class TestConnectionLossClassification(TransactionCase):
     def test_dead_connection_errors_are_connection_losses(self):
         self.assertTrue(db_outage.is_connection_lost(server_gone()))
         self.assertTrue(db_outage.is_connection_lost(psycopg2.InterfaceError("connection already closed")))
-        registry_error = odoo.http.RegistryError("Cannot get registry")
+        registry_error = http.RegistryError("Cannot get registry")
         registry_error.__cause__ = server_gone()
         self.assertTrue(db_outage.is_connection_lost(registry_error))
 
@@ -96,7 +95,7 @@ class TestConnectionLossClassification(TransactionCase):
         # Odoo retries serialization failures itself; a dropped database is not an outage
         self.assertFalse(db_outage.is_connection_lost(psycopg2.errors.SerializationFailure("concurrent update")))
         self.assertFalse(db_outage.is_connection_lost(psycopg2.errors.LockNotAvailable("lock")))
-        registry_error = odoo.http.RegistryError("Cannot get registry")
+        registry_error = http.RegistryError("Cannot get registry")
         registry_error.__cause__ = psycopg2.ProgrammingError("relation does not exist")
         self.assertFalse(db_outage.is_connection_lost(registry_error))
         self.assertFalse(db_outage.is_connection_lost(ValueError("x")))
@@ -169,7 +168,7 @@ class TestRequestsDuringOutage(HttpCase):
     def _login(self, headers=None, lang="en_US"):
         self.authenticate(None, None)
         self.session.context["lang"] = lang  # what the 503 page speaks
-        odoo.http.root.session_store.save(self.session)
+        http.root.session_store.save(self.session)
         return self.url_open(
             "/web/login",
             headers=headers,
@@ -226,7 +225,7 @@ class TestRequestsDuringOutage(HttpCase):
         seen = []
 
         def match(cls, path):
-            request = odoo.http.request
+            request = http.request
             seen.append((hasattr(request, "is_frontend"), hasattr(request, "terasoft_probe"), request.httprequest.path))
             if len(seen) == 1:
                 request.is_frontend = True

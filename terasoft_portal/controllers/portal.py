@@ -445,7 +445,7 @@ class TicketPortal(CustomerPortal):
         try:
             ticket_sudo = self._document_check_access("terasoft.ticket", ticket_id, access_token)
         except (AccessError, MissingError):
-            raise NotFound()
+            raise NotFound() from None
         # _document_check_access answers as the superuser (env.user = root): keep the real user
         # as env.user, so that comments, answers and download logs are the customer's.
         return ticket_sudo.with_user(request.env.user).sudo()

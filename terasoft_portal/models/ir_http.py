@@ -48,7 +48,7 @@ class IrHttp(models.AbstractModel):
     @classmethod
     def _authenticate(cls, endpoint):
         cls._terasoft_check_portal_idle()
-        super()._authenticate(endpoint)
+        result = super()._authenticate(endpoint)
         # A session opened from an allowed network must not keep working from another one.
         user = request.env.user
         if request.env.uid and user and not user._portal_ip_allowed(request.httprequest.remote_addr):
@@ -60,11 +60,13 @@ class IrHttp(models.AbstractModel):
                     address=request.httprequest.remote_addr,
                 )
             )
+        return result
 
     @classmethod
     def _post_dispatch(cls, response):
-        super()._post_dispatch(response)
+        result = super()._post_dispatch(response)
         cls._terasoft_secure_response(response)
+        return result
 
     @classmethod
     def _handle_error(cls, exception):

@@ -50,7 +50,8 @@ class ResPartner(models.Model):
             except ValueError as error:
                 raise ValidationError(
                     self.env._(
-                        "%(entry)s is not a valid IP address, CIDR range or address range (IP allow-list of %(partner)s).",
+                        "%(entry)s is not a valid IP address, CIDR range or address range "
+                        "(IP allow-list of %(partner)s).",
                         entry=error.args[0],
                         partner=partner.display_name,
                     )

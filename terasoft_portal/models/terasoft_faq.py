@@ -110,6 +110,7 @@ class TerasoftFaq(models.Model):
     def _recompute_answer_text(self):
         """Called on every install/update of the module (data/terasoft_faq_data.xml): the plain
         text is a stored compute, which an update of its code alone does not refresh."""
+        # pylint: disable-next=no-search-all  # every FAQ, once per module update
         faqs = self.with_context(active_test=False).sudo().search([])
         for faq in faqs:
             text = html_to_text(faq.answer)

@@ -409,9 +409,10 @@ class TerasoftTicket(models.Model):
             ticket.display_name = f"{ticket.number} - {ticket.name}" if ticket.number else ticket.name
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        result = super()._compute_access_url()
         for ticket in self:
             ticket.access_url = f"/my/tickets/{ticket.id}"
+        return result
 
     @api.model
     def _read_group_expand_states(self, states, domain):
@@ -424,6 +425,7 @@ class TerasoftTicket(models.Model):
             # A ticket starts Open: its status and the workflow's fields come from moves. The
             # superuser (data loading, imports by code, tests) may create a ticket anywhere.
             self._check_no_workflow_values(vals_list, creating=True)
+            # pylint: disable-next=context-overridden  # drops the caller's default_state & co. on purpose
             self = self.with_context(
                 {  # noqa: PLW0642 - no default_state & co. from the caller's context
                     key: value
@@ -501,7 +503,8 @@ class TerasoftTicket(models.Model):
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
         return [
-            dict(vals, name=self.env._("%(name)s (copy)", name=ticket.name)) for ticket, vals in zip(self, vals_list)
+            dict(vals, name=self.env._("%(name)s (copy)", name=ticket.name))
+            for ticket, vals in zip(self, vals_list, strict=True)
         ]
 
     def _get_report_base_filename(self):
@@ -607,6 +610,7 @@ class TerasoftTicket(models.Model):
                 extra["state_before_block"] = from_state
             elif move == "unblock":
                 extra["state_before_block"] = False
+            # pylint: disable-next=context-overridden  # the write of a move sees only the move's token
             tickets.with_context({_MOVE_CONTEXT_KEY: _MOVE_TOKEN}).write(extra)
         # the log is a fact of the system, not a right of the user who moved the ticket
         self.env["terasoft.ticket.state.log"].sudo().create(logs)

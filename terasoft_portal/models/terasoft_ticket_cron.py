@@ -188,6 +188,7 @@ class TerasoftTicket(models.Model):
         (or calendar day) before."""
         self = self.sudo()  # noqa: PLW0642 - the automatic moves are the system's
         now = fields.Datetime.now()
+        # pylint: disable-next=no-search-all  # every company, each with its own delays (a handful of records)
         for company in self.env["res.company"].sudo().search([]):
             resolved = [("company_id", "=", company.id), ("state", "=", "resolved")]
             limit = company._ticket_autoclose_limit(now)
@@ -212,6 +213,7 @@ class TerasoftTicket(models.Model):
         Settings > Technical > Logging (`ir.logging`, name `terasoft_portal.purge`)."""
         self = self.sudo()  # noqa: PLW0642
         now = fields.Datetime.now()
+        # pylint: disable-next=no-search-all  # every company, each with its own retention (a handful of records)
         for company in self.env["res.company"].sudo().search([]):
             limit = now - timedelta(days=company.ticket_discard_retention_days)
             self._cron_batches(
@@ -267,7 +269,7 @@ class TerasoftTicket(models.Model):
 
             messages = Message.search([("model", "=", self._name), ("res_id", "=", ticket.id)], order="id")
             notes = messages.filtered(lambda m: m.is_internal or m.subtype_id.internal)
-            public = messages.filtered(lambda m: m.message_type == "comment" and m not in notes)
+            public = messages.filtered(lambda m, notes=notes: m.message_type == "comment" and m not in notes)
             customer_said = public.filtered(
                 lambda m, t=ticket: m.author_id.commercial_partner_id == t.commercial_partner_id
             )
@@ -312,7 +314,7 @@ class TerasoftTicket(models.Model):
 
             state, values, previous = "new", {}, created
             asked, answered = iter(support_said.sorted("id")), iter(customer_said.sorted("id"))
-            for move, date in zip(path, moments):
+            for move, date in zip(path, moments, strict=False):
                 target = next(
                     row[3]
                     for row in WORKFLOW

@@ -285,7 +285,7 @@ class TerasoftTicket(models.Model):
         self.env["mail.tracking.value"].sudo().create(
             [
                 dict(values, mail_message_id=message.id)
-                for message, values_list in zip(messages, tracking_values)
+                for message, values_list in zip(messages, tracking_values, strict=True)
                 for values in values_list
             ]
         )

@@ -30,10 +30,12 @@ STATE_HELP = {
     "resolved": _lt("The ticket is resolved and waits to be closed for good."),
     "closed": _lt("Closed."),
     "blocked": _lt(
-        "The ticket cannot be worked on because of an administrative block. Please contact the administration department."
+        "The ticket cannot be worked on because of an administrative block. "
+        "Please contact the administration department."
     ),
     "discarded": _lt(
-        "Duplicate tickets and requests not about support (sales, system administration...) are put in this state to be deleted."
+        "Duplicate tickets and requests not about support (sales, system administration...) "
+        "are put in this state to be deleted."
     ),
 }
 
@@ -46,6 +48,7 @@ MAX_QUERY_WORDS = 12
 
 
 class TerasoftTicket(models.Model):
+    # pylint: disable-next=consider-merging-classes-inherited  # one file per concern
     _inherit = "terasoft.ticket"
 
     download_log_ids = fields.One2many(
@@ -111,7 +114,7 @@ class TerasoftTicket(models.Model):
         labels = [weight] * len(words)
         if len(words[-1]) >= 3:
             labels[-1] = "*" + weight
-        expression = " & ".join(f"{word}:{label}" if label else word for word, label in zip(words, labels))
+        expression = " & ".join(f"{word}:{label}" if label else word for word, label in zip(words, labels, strict=True))
         # the generated column follows these: write pending values before the search reads it
         self.flush_model(["number", "name", "description"])
         fts = Domain.custom(

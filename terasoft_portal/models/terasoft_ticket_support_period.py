@@ -3,6 +3,7 @@ from odoo import api, fields, models
 
 class TerasoftTicket(models.Model):
     # Kept apart from terasoft_ticket.py: the support period belongs to portal access.
+    # pylint: disable-next=consider-merging-classes-inherited  # one file per concern
     _inherit = "terasoft.ticket"
 
     support_period_warning = fields.Char(

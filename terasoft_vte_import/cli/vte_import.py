@@ -77,7 +77,7 @@ class VteImport(Command):
                 f"odoo-bin -d {dbnames[0]} -i terasoft_vte_import --stop-after-init first"
             )
 
-        from odoo.addons.terasoft_vte_import.models.terasoft_vte_import import (
+        from ..models.terasoft_vte_import import (
             format_report,
         )
 
@@ -110,8 +110,11 @@ class VteImport(Command):
             if opt.vte_dry_run:
                 cr.rollback()
             else:
+                # pylint: disable-next=invalid-commit  # the command's own cursor: the import is done
                 cr.commit()
+        # pylint: disable-next=print-used  # command-line tool: its report
         print("DRY RUN: nothing was written." if opt.vte_dry_run else "Import done.")
+        # pylint: disable-next=print-used  # command-line tool: its report
         print("\n".join(format_report(report)))
         if opt.vte_report:
             with open(opt.vte_report, "w") as f:

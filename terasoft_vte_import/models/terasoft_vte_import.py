@@ -487,6 +487,7 @@ class _Importer:
     def batch_done(self, kind, done, total):
         self.env.flush_all()
         if self.commit:
+            # pylint: disable-next=invalid-commit  # a long import commits each batch (only when asked: commit=True)
             self.env.cr.commit()
         self.env.invalidate_all()  # flat memory: the cache does not grow with the import
         if self.progress:
@@ -1019,11 +1020,11 @@ class _Importer:
         self.env["ir.model.data"].create(
             [
                 {"module": MODULE, "name": key, "model": "mail.message", "res_id": message.id, "noupdate": True}
-                for key, message in zip(keys, messages)
+                for key, message in zip(keys, messages, strict=True)
             ]
         )
         self.env.flush_all()
-        for key, message in zip(keys, messages):
+        for key, message in zip(keys, messages, strict=True):
             self.xids[key] = message.id
         last_customer = {}
         for ticket, _row, new in todo:

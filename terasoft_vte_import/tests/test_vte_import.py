@@ -190,7 +190,7 @@ class TestVteImport(HttpCase):
             max(utc(c["createdtime"]) for c in comments if c["ownertype"] == "customer"),
         )
         support_partner = self.env["res.users"].search([("login", "=", "supporto@example.com")]).partner_id
-        for comment, message in zip(comments, messages):
+        for comment, message in zip(comments, messages, strict=False):
             self.assertIn(comment["comments"], message.body)
             self.assertFalse(message.subtype_id.internal)
             if comment["ownertype"] == "customer":

@@ -138,6 +138,7 @@ class PrivateMariaDB:
                 try:
                     self.connect().close()
                     return self.socket
+                # pylint: disable-next=except-pass  # the server is still starting: try again
                 except Exception:  # noqa: BLE001 - still starting
                     pass
             time.sleep(0.1)
@@ -174,7 +175,9 @@ class PrivateMariaDB:
     def recreate_database(self, database):
         conn = self.connect()
         with conn.cursor() as cr:
+            # pylint: disable-next=sql-injection  # a database name (identifier, not a value) of the test server
             cr.execute(f"DROP DATABASE IF EXISTS `{database}`")
+            # pylint: disable-next=sql-injection  # a database name (identifier, not a value) of the test server
             cr.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
         conn.close()
 
@@ -195,6 +198,7 @@ def main(argv):
     server = PrivateMariaDB(name)
     try:
         if action == "start":
+            # pylint: disable-next=print-used  # command-line tool: its output
             print(server.start())
         elif action == "stop":
             server.stop()
@@ -204,6 +208,7 @@ def main(argv):
         else:
             raise SystemExit(f"usage: {argv[0]} start|stop|load NAME [DATABASE DUMP]")
     except MariaDBUnavailable as error:
+        # pylint: disable-next=print-used  # command-line tool: its output
         print(f"ERROR: {error}", file=sys.stderr)
         return 2
     return 0
