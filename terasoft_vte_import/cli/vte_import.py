@@ -77,7 +77,10 @@ class VteImport(Command):
                 f"odoo-bin -d {dbnames[0]} -i terasoft_vte_import --stop-after-init first"
             )
 
-        from ..models.terasoft_vte_import import (
+        # Odoo loads this file as odoo.cli.vte_import (not inside the addon's package): a relative
+        # import would resolve against odoo.cli
+        # pylint: disable-next=odoo-addons-relative-import
+        from odoo.addons.terasoft_vte_import.models.terasoft_vte_import import (
             format_report,
         )
 
