@@ -7,6 +7,7 @@ crons, and writes bench/RESULTS.md (+ bench/out/results.json).
     bash scripts/setup.sh bench                  # what `make bench` runs
     BENCH_SIZES=1000 bash scripts/setup.sh bench # a quick run
 """
+
 import argparse
 import hashlib
 import json
@@ -35,6 +36,7 @@ def odoo_cmd(args, config):
 
 def db_connect(config, dbname="postgres"):
     import configparser
+
     parser = configparser.ConfigParser()
     parser.read(config)
     o = parser["options"]
@@ -60,10 +62,25 @@ def prepare(args, addon, size):
             upgrade(args, db)
         return db
     t0 = time.time()
-    subprocess.run(odoo_cmd(args, args.config) + ["-d", db, "-i", module, "--stop-after-init", "--no-http",
-                                                  "--log-level=warn"], check=True)
-    subprocess.run([PY, str(ROOT / "bench" / "seed.py"), "--config", args.config, "--db", db,
-                    "--addon", addon, "--tickets", str(size)], check=True)
+    subprocess.run(
+        odoo_cmd(args, args.config) + ["-d", db, "-i", module, "--stop-after-init", "--no-http", "--log-level=warn"],
+        check=True,
+    )
+    subprocess.run(
+        [
+            PY,
+            str(ROOT / "bench" / "seed.py"),
+            "--config",
+            args.config,
+            "--db",
+            db,
+            "--addon",
+            addon,
+            "--tickets",
+            str(size),
+        ],
+        check=True,
+    )
     seeded.write_text(f"{time.time() - t0:.0f}")
     if addon == "ours":
         (OUT / f"{db}.module").write_text(module_digest())
@@ -87,8 +104,11 @@ def upgrade(args, db):
     if stamp.exists() and stamp.read_text() == digest:
         return
     t0 = time.time()
-    subprocess.run(odoo_cmd(args, args.config) + ["-d", db, "-u", "terasoft_portal", "--stop-after-init", "--no-http",
-                                                  "--log-level=warn"], check=True)
+    subprocess.run(
+        odoo_cmd(args, args.config)
+        + ["-d", db, "-u", "terasoft_portal", "--stop-after-init", "--no-http", "--log-level=warn"],
+        check=True,
+    )
     stamp.write_text(digest)
     print(f"[bench] {db}: terasoft_portal upgraded in {time.time() - t0:.0f}s", flush=True)
 
@@ -96,9 +116,11 @@ def upgrade(args, db):
 def big_ticket(config, db, table):
     """The open ticket of the benchmark company with 20 messages (see seed.py)."""
     with db_connect(config, db) as cn, cn.cursor() as cr:
-        cr.execute("""SELECT res_id FROM mail_message WHERE model = %s GROUP BY res_id
+        cr.execute(
+            """SELECT res_id FROM mail_message WHERE model = %s GROUP BY res_id
                        HAVING count(*) >= 20 ORDER BY res_id DESC LIMIT 1""",
-                   ["terasoft.ticket" if table == "terasoft_ticket" else "helpdesk.ticket"])
+            ["terasoft.ticket" if table == "terasoft_ticket" else "helpdesk.ticket"],
+        )
         return cr.fetchone()[0]
 
 
@@ -108,18 +130,26 @@ def pages(addon, config, db):
         return [("home /my", "/my"), ("login page", "/web/login")]
     if addon == "ours":
         ticket = big_ticket(config, db, "terasoft_ticket")
-        return [("home /my", "/my"), ("list p1", "/my/tickets"), ("list p5", "/my/tickets/page/5"),
-                ("list search", "/my/tickets?search=cedolino&search_in=all"),
-                ("list state filter", "/my/tickets?filterby=waiting_customer"),
-                ("ticket 20 msgs", f"/my/tickets/{ticket}")]
+        return [
+            ("home /my", "/my"),
+            ("list p1", "/my/tickets"),
+            ("list p5", "/my/tickets/page/5"),
+            ("list search", "/my/tickets?search=cedolino&search_in=all"),
+            ("list state filter", "/my/tickets?filterby=waiting_customer"),
+            ("ticket 20 msgs", f"/my/tickets/{ticket}"),
+        ]
     ticket = big_ticket(config, db, "helpdesk_ticket")
     with db_connect(config, db) as cn, cn.cursor() as cr:
         cr.execute("SELECT id FROM helpdesk_ticket_stage WHERE NOT closed ORDER BY sequence, id LIMIT 1 OFFSET 1")
         stage = cr.fetchone()[0]
-    return [("home /my", "/my"), ("list p1", "/my/tickets"), ("list p5", "/my/tickets/page/5"),
-            ("list search", "/my/tickets?search=cedolino&search_in=all"),
-            ("list state filter", f"/my/tickets?filterby={stage}"),
-            ("ticket 20 msgs", f"/my/ticket/{ticket}")]
+    return [
+        ("home /my", "/my"),
+        ("list p1", "/my/tickets"),
+        ("list p5", "/my/tickets/page/5"),
+        ("list search", "/my/tickets?search=cedolino&search_in=all"),
+        ("list state filter", f"/my/tickets?filterby={stage}"),
+        ("ticket 20 msgs", f"/my/ticket/{ticket}"),
+    ]
 
 
 def peer_chatter(args, server, session, db):
@@ -129,9 +159,10 @@ def peer_chatter(args, server, session, db):
     ticket = big_ticket(args.config, db, "helpdesk_ticket")
     thread = {"thread_model": "helpdesk.ticket", "thread_id": ticket}
     out = {}
-    for label, path, params in (("ticket chatter_init", "/portal/chatter_init", thread),
-                                ("ticket chatter_fetch", "/mail/chatter_fetch",
-                                 dict(thread, fetch_params={"limit": 30}))):
+    for label, path, params in (
+        ("ticket chatter_init", "/portal/chatter_init", thread),
+        ("ticket chatter_fetch", "/mail/chatter_fetch", dict(thread, fetch_params={"limit": 30})),
+    ):
         out[label] = measure.sequential_rpc(server, session, path, params, n=args.requests)
         print(f"[bench] {db} {label}: {out[label]}", flush=True)
     return out
@@ -145,20 +176,35 @@ def create_form(addon, config, db):
         cr.execute(f"SELECT id FROM {table} WHERE name::text LIKE '%%Paghe%%' ORDER BY id LIMIT 1")
         category = cr.fetchone()[0]
     if addon == "ours":
-        return "/my/tickets/new", "/my/tickets/new", lambda: {
-            "name": "Cedolino di prova dal benchmark", "category_id": category, "priority": "1",
-            "importance": "non_blocking", "ticket_type": "clarification",
-            "description": "Descrizione del problema con i controlli già eseguiti."}
-    return "/new/ticket", "/submitted/ticket", lambda: {
-        "subject": "Cedolino di prova dal benchmark", "category": category,
-        "description": "Descrizione del problema con i controlli già eseguiti."}
+        return (
+            "/my/tickets/new",
+            "/my/tickets/new",
+            lambda: {
+                "name": "Cedolino di prova dal benchmark",
+                "category_id": category,
+                "priority": "1",
+                "importance": "non_blocking",
+                "ticket_type": "clarification",
+                "description": "Descrizione del problema con i controlli già eseguiti.",
+            },
+        )
+    return (
+        "/new/ticket",
+        "/submitted/ticket",
+        lambda: {
+            "subject": "Cedolino di prova dal benchmark",
+            "category": category,
+            "description": "Descrizione del problema con i controlli già eseguiti.",
+        },
+    )
 
 
 def measure_db(args, addon, db, workers, concurrency=True, create=True):
     port = args.port
     result = {"addon": addon, "db": db, "workers": workers, "pages": {}, "concurrent": []}
-    with measure.OdooServer(str(Path(args.odoo_src) / "odoo-bin"), PY, args.config, db, port, workers,
-                            OUT / f"{db}-w{workers}.log") as server:
+    with measure.OdooServer(
+        str(Path(args.odoo_src) / "odoo-bin"), PY, args.config, db, port, workers, OUT / f"{db}-w{workers}.log"
+    ) as server:
         session = measure.login(server.base, BENCH_LOGIN, BENCH_PASSWORD)
         for label, path in pages(addon, args.config, db):
             result["pages"][label] = measure.sequential(server, session, path, n=args.requests)
@@ -167,12 +213,15 @@ def measure_db(args, addon, db, workers, concurrency=True, create=True):
             result["pages"].update(peer_chatter(args, server, session, db))
         # the home page's ticket tile counter, the same JSON-RPC for both addons (the bare portal
         # answers {}: the floor of the call); see report.py
-        result["pages"]["home counters"] = measure.sequential_rpc(server, session, "/my/counters",
-                                                                  {"counters": ["ticket_count"]}, n=args.requests)
+        result["pages"]["home counters"] = measure.sequential_rpc(
+            server, session, "/my/counters", {"counters": ["ticket_count"]}, n=args.requests
+        )
         print(f"[bench] {db} w{workers} home counters: {result['pages']['home counters']}", flush=True)
         if addon != "bare" and create:
             form, post, data = create_form(addon, args.config, db)
-            result["pages"]["create ticket"] = measure.sequential_posts(server, session, form, post, data, n=args.requests)
+            result["pages"]["create ticket"] = measure.sequential_posts(
+                server, session, form, post, data, n=args.requests
+            )
             print(f"[bench] {db} w{workers} create: {result['pages']['create ticket']}", flush=True)
         if addon != "bare" and concurrency:
             for clients in (8, 32):
@@ -197,15 +246,23 @@ def explain(args, db, addon):
         company = cr.fetchone()[0]
         if addon == "ours":
             queries = {
-                "list": ("SELECT id FROM terasoft_ticket WHERE commercial_partner_id = %s AND is_done IS NOT TRUE "
-                         "AND company_id IN (1) ORDER BY id DESC LIMIT 20", [company]),
-                "count": ("SELECT count(*) FROM terasoft_ticket WHERE commercial_partner_id = %s "
-                          "AND is_done IS NOT TRUE AND company_id IN (1)", [company]),
+                "list": (
+                    "SELECT id FROM terasoft_ticket WHERE commercial_partner_id = %s AND is_done IS NOT TRUE "
+                    "AND company_id IN (1) ORDER BY id DESC LIMIT 20",
+                    [company],
+                ),
+                "count": (
+                    "SELECT count(*) FROM terasoft_ticket WHERE commercial_partner_id = %s "
+                    "AND is_done IS NOT TRUE AND company_id IN (1)",
+                    [company],
+                ),
             }
         else:
             queries = {
-                "list": ("SELECT id FROM helpdesk_ticket WHERE commercial_partner_id = %s ORDER BY id DESC LIMIT 80",
-                         [company]),
+                "list": (
+                    "SELECT id FROM helpdesk_ticket WHERE commercial_partner_id = %s ORDER BY id DESC LIMIT 80",
+                    [company],
+                ),
                 "count": ("SELECT count(*) FROM helpdesk_ticket WHERE commercial_partner_id = %s", [company]),
             }
         out = {}
@@ -218,8 +275,9 @@ def explain(args, db, addon):
 
 
 def crons(args, db):
-    proc = subprocess.run([PY, str(ROOT / "bench" / "crons.py"), "--config", args.config, "--db", db],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [PY, str(ROOT / "bench" / "crons.py"), "--config", args.config, "--db", db], capture_output=True, text=True
+    )
     print(proc.stdout[-3000:], proc.stderr[-3000:] if proc.returncode else "", flush=True)
     try:
         return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -238,9 +296,16 @@ def main():
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.replace(" ", ",").split(",") if s]
-    results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                           "platform": platform.platform(), "date": time.strftime("%Y-%m-%d %H:%M")},
-               "sizes": {}, "floor": {}}
+    results = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+        },
+        "sizes": {},
+        "floor": {},
+    }
     bare = prepare(args, "bare", 0)
     results["floor"]["bare"] = measure_db(args, "bare", bare, 2, concurrency=False, create=False)
     for size in sizes:
@@ -251,12 +316,15 @@ def main():
             entry[addon]["explain"] = explain(args, db, addon)
         if size == max(sizes):
             for addon in ("ours", "peer"):
-                entry[f"{addon}_w0"] = measure_db(args, addon, f"bench_{addon}_{size}", 0,
-                                                  concurrency=False, create=False)
+                entry[f"{addon}_w0"] = measure_db(
+                    args, addon, f"bench_{addon}_{size}", 0, concurrency=False, create=False
+                )
             entry["crons"] = crons(args, f"bench_ours_{size}")
         (OUT / "results.json").write_text(json.dumps(results, indent=1, default=str))
-    subprocess.run([PY, str(ROOT / "bench" / "report.py"), str(OUT / "results.json"),
-                    str(ROOT / "bench" / "RESULTS.md")], check=True)
+    subprocess.run(
+        [PY, str(ROOT / "bench" / "report.py"), str(OUT / "results.json"), str(ROOT / "bench" / "RESULTS.md")],
+        check=True,
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ the load of a shared machine weighs on both alike. The POSTs create tickets: giv
 the benchmark databases. Prints one JSON line per database (median/p95 ms, median SQL queries
 of the POSTs, HTTP statuses) and the ratio ours/peer.
 """
+
 import argparse
 import json
 import statistics
@@ -20,8 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import measure  # noqa: E402
-from bench import OUT, PY, create_form  # noqa: E402
 from seed import BENCH_LOGIN, BENCH_PASSWORD  # noqa: E402
+
+from bench import OUT, PY, create_form  # noqa: E402
 
 
 def main():
@@ -41,20 +43,37 @@ def main():
     with ExitStack() as stack:
         for index, (addon, db) in enumerate((("ours", args.ours), ("peer", args.peer))):
             port = args.port + 2 * index
-            server = stack.enter_context(measure.OdooServer(
-                odoo_bin, PY, args.config, db, port, args.workers, OUT / f"{db}-create-w{args.workers}.log",
-                extra=("--gevent-port", str(port + 1))))
+            server = stack.enter_context(
+                measure.OdooServer(
+                    odoo_bin,
+                    PY,
+                    args.config,
+                    db,
+                    port,
+                    args.workers,
+                    OUT / f"{db}-create-w{args.workers}.log",
+                    extra=("--gevent-port", str(port + 1)),
+                )
+            )
             session = measure.login(server.base, BENCH_LOGIN, BENCH_PASSWORD)
             form, post, data = create_form(addon, args.config, db)
-            runs[addon] = {"server": server, "session": session, "form": form, "post": post, "data": data,
-                           "times": [], "statuses": set()}
+            runs[addon] = {
+                "server": server,
+                "session": session,
+                "form": form,
+                "post": post,
+                "data": data,
+                "times": [],
+                "statuses": set(),
+            }
 
         def submit(run):
             session, base = run["session"], run["server"].base
             token = measure.csrf_of(session.get(base + run["form"], timeout=60).text)
             t0 = time.perf_counter()
-            resp = session.post(base + run["post"], data=dict(run["data"](), csrf_token=token),
-                                timeout=120, allow_redirects=False)
+            resp = session.post(
+                base + run["post"], data=dict(run["data"](), csrf_token=token), timeout=120, allow_redirects=False
+            )
             return (time.perf_counter() - t0) * 1000, resp.status_code
 
         for _ in range(args.warmup):
@@ -71,9 +90,12 @@ def main():
         results = {}
         for addon, run in runs.items():
             queries = run["server"].queries_since(run["offset"], run["post"], "POST")
-            results[addon] = {"median_ms": statistics.median(run["times"]), "p95_ms": measure.pct(run["times"], 95),
-                              "queries": statistics.median(queries) if queries else None,
-                              "status": sorted(run["statuses"])}
+            results[addon] = {
+                "median_ms": statistics.median(run["times"]),
+                "p95_ms": measure.pct(run["times"], 95),
+                "queries": statistics.median(queries) if queries else None,
+                "status": sorted(run["statuses"]),
+            }
             print(json.dumps({addon: results[addon]}), flush=True)
     print(json.dumps({"ratio": results["ours"]["median_ms"] / results["peer"]["median_ms"]}))
 

@@ -11,15 +11,17 @@ reading /proc/self/status (no tracemalloc: it slows Python 2-3x), reported after
 batch, at the end and at its peak (VmHWM, reset before each cron), so that a memory growing
 with the number of tickets shows as end >> first batch. Prints one JSON line.
 """
+
 import argparse
 import json
 import threading
 import time
 
 from odoo import SUPERUSER_ID, api
-from odoo.addons.base.models.ir_cron import IrCron
 from odoo.modules.registry import Registry
 from odoo.tools import config
+
+from odoo.addons.base.models.ir_cron import IrCron
 
 from bench import db_connect
 
@@ -111,11 +113,13 @@ def main():
     try:
         with Registry(copy).cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            cr.execute("""UPDATE terasoft_ticket SET state = 'resolved', is_done = false,
+            cr.execute(
+                """UPDATE terasoft_ticket SET state = 'resolved', is_done = false,
                               date_resolved = now() - interval '30 days', date_last_customer_message = NULL,
                               autoclose_reminder_sent = true
                           WHERE id IN (SELECT id FROM terasoft_ticket WHERE state = 'closed' ORDER BY id LIMIT %s)""",
-                       [args.due])
+                [args.due],
+            )
             cr.execute("""UPDATE terasoft_ticket SET sla_deadline = now() - interval '1 day', sla_status = 'on_time',
                               date_taken = NULL, sla_breach_reported = false WHERE state = 'new'""")
             breached = cr.rowcount

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """HTTP measurements of one Odoo database: sequential latencies, SQL queries per request
 (read from Odoo's own request log), and concurrent clients. Used by bench/bench.py."""
+
 import re
 import statistics
 import subprocess
@@ -27,11 +28,36 @@ class OdooServer:
     def __init__(self, odoo_bin, python, config, db, port, workers, logfile, extra=()):
         # the websocket (gevent) process listens on 8072 unless told: two servers on one machine
         # would fight over it, the loser restarting in a loop and eating CPU
-        self.cmd = [python, odoo_bin, "-c", config, "-d", db, f"--db-filter=^{db}$", "--http-port", str(port),
-                    "--gevent-port", str(port + 100),
-                    "--workers", str(workers), "--max-cron-threads", "0", "--logfile", str(logfile),
-                    "--log-level", "info", "--limit-time-real", "600", "--limit-time-cpu", "600",
-                    "--limit-memory-soft", str(4 << 30), "--limit-memory-hard", str(6 << 30), *extra]
+        self.cmd = [
+            python,
+            odoo_bin,
+            "-c",
+            config,
+            "-d",
+            db,
+            f"--db-filter=^{db}$",
+            "--http-port",
+            str(port),
+            "--gevent-port",
+            str(port + 100),
+            "--workers",
+            str(workers),
+            "--max-cron-threads",
+            "0",
+            "--logfile",
+            str(logfile),
+            "--log-level",
+            "info",
+            "--limit-time-real",
+            "600",
+            "--limit-time-cpu",
+            "600",
+            "--limit-memory-soft",
+            str(4 << 30),
+            "--limit-memory-hard",
+            str(6 << 30),
+            *extra,
+        ]
         self.base = f"http://127.0.0.1:{port}"
         self.logfile = Path(logfile)
         self.proc = None
@@ -66,21 +92,28 @@ class OdooServer:
         (and whose method is ``method``, when given)."""
         with self.logfile.open() as log:
             log.seek(offset)
-            return [int(m.group(4)) for m in LOG_LINE.finditer(log.read())
-                    if m.group(2).startswith(path_prefix) and method in (None, m.group(1))]
+            return [
+                int(m.group(4))
+                for m in LOG_LINE.finditer(log.read())
+                if m.group(2).startswith(path_prefix) and method in (None, m.group(1))
+            ]
 
 
 def csrf_of(html):
-    match = re.search(r'name="csrf_token"\s+(?:t-att-)?value="([^"]+)"', html) or \
-        re.search(r'csrf_token:\s*"([^"]+)"', html)
+    match = re.search(r'name="csrf_token"\s+(?:t-att-)?value="([^"]+)"', html) or re.search(
+        r'csrf_token:\s*"([^"]+)"', html
+    )
     return match and match.group(1)
 
 
 def login(base, user, password):
     session = requests.Session()
     page = session.get(base + "/web/login", timeout=30)
-    resp = session.post(base + "/web/login", data={"login": user, "password": password,
-                                                    "csrf_token": csrf_of(page.text), "redirect": "/my"}, timeout=30)
+    resp = session.post(
+        base + "/web/login",
+        data={"login": user, "password": password, "csrf_token": csrf_of(page.text), "redirect": "/my"},
+        timeout=30,
+    )
     if "/web/login" in resp.url:
         raise RuntimeError(f"login of {user} failed on {base}")
     return session
@@ -101,6 +134,7 @@ def sequential_rpc(server, session, path, params, n=50, warmup=10):
         if resp.status_code == 200 and "error" in resp.json():  # JSON-RPC errors come with a 200
             resp.status_code = 500
         return resp
+
     return _sequential(server, path, call, n, warmup)
 
 
@@ -116,18 +150,29 @@ def _sequential(server, path, request, n, warmup):
         statuses.add(resp.status_code)
     time.sleep(0.3)  # let the workers flush their log lines
     queries = server.queries_since(offset, path.split("?")[0])
-    return {"median_ms": statistics.median(times), "p95_ms": pct(times, 95),
-            "queries": statistics.median(queries) if queries else None, "status": sorted(statuses)}
+    return {
+        "median_ms": statistics.median(times),
+        "p95_ms": pct(times, 95),
+        "queries": statistics.median(queries) if queries else None,
+        "status": sorted(statuses),
+    }
 
 
 def sequential_posts(server, session, form_path, post_path, make_data, n=50, warmup=3, files=None):
     """Median/p95 (ms) of ``n`` form submissions (GET the form for a CSRF token, then POST)."""
+
     def one():
         token = csrf_of(session.get(server.base + form_path, timeout=60).text)
         t0 = time.perf_counter()
-        resp = session.post(server.base + post_path, data=dict(make_data(), csrf_token=token),
-                            files=files() if files else None, timeout=120, allow_redirects=False)
+        resp = session.post(
+            server.base + post_path,
+            data=dict(make_data(), csrf_token=token),
+            files=files() if files else None,
+            timeout=120,
+            allow_redirects=False,
+        )
         return (time.perf_counter() - t0) * 1000, resp.status_code
+
     for _ in range(warmup):
         one()
     offset = server.log_offset()
@@ -135,9 +180,12 @@ def sequential_posts(server, session, form_path, post_path, make_data, n=50, war
     time.sleep(0.3)
     queries = server.queries_since(offset, post_path, "POST")  # ours GETs the form on the same path
     times = [t for t, _s in results]
-    return {"median_ms": statistics.median(times), "p95_ms": pct(times, 95),
-            "queries": statistics.median(queries) if queries else None,
-            "status": sorted({s for _t, s in results})}
+    return {
+        "median_ms": statistics.median(times),
+        "p95_ms": pct(times, 95),
+        "queries": statistics.median(queries) if queries else None,
+        "status": sorted({s for _t, s in results}),
+    }
 
 
 def concurrent(server, session, path, clients, seconds=20):
@@ -157,6 +205,7 @@ def concurrent(server, session, path, clients, seconds=20):
             with lock:
                 latencies.append((time.perf_counter() - t0) * 1000)
                 errors[0] += not ok
+
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     t0 = time.time()
     for thread in threads:
@@ -164,9 +213,15 @@ def concurrent(server, session, path, clients, seconds=20):
     for thread in threads:
         thread.join()
     elapsed = time.time() - t0
-    return {"clients": clients, "rps": len(latencies) / elapsed, "p50_ms": pct(latencies, 50),
-            "p95_ms": pct(latencies, 95), "p99_ms": pct(latencies, 99), "errors": errors[0],
-            "requests": len(latencies)}
+    return {
+        "clients": clients,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": pct(latencies, 50),
+        "p95_ms": pct(latencies, 95),
+        "p99_ms": pct(latencies, 99),
+        "errors": errors[0],
+        "requests": len(latencies),
+    }
 
 
 HAPROXY_CFG = """global
@@ -204,8 +259,9 @@ class HAProxy:
         self.proc = None
 
     def __enter__(self):
-        self.proc = subprocess.Popen(["haproxy", "-db", "-f", str(self.cfg_path)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            ["haproxy", "-db", "-f", str(self.cfg_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.time() + 20
         while time.time() < deadline:
             try:

@@ -1,14 +1,31 @@
 #!/usr/bin/env python3
 """Turn bench/out/results.json into bench/RESULTS.md (tables with ours/peer ratios)."""
+
 import json
 import sys
 from pathlib import Path
 
-PAGES = ["home /my", "home counters", "list p1", "list p5", "list search", "list state filter", "ticket 20 msgs", "create ticket"]
+PAGES = [
+    "home /my",
+    "home counters",
+    "list p1",
+    "list p5",
+    "list search",
+    "list state filter",
+    "ticket 20 msgs",
+    "create ticket",
+]
 # targets of the benchmark issue: ours/peer median ratio at most...
 # ("the /my counters": the JSON-RPC the home page makes for its tiles; the page itself has no target)
-TARGETS = {"list p1": 0.25, "list p5": 0.25, "list search": 0.2, "home counters": 0.3, "ticket 20 msgs": 0.7,
-           "create ticket": 1.0, "list state filter": 0.25}
+TARGETS = {
+    "list p1": 0.25,
+    "list p5": 0.25,
+    "list search": 0.2,
+    "home counters": 0.3,
+    "ticket 20 msgs": 0.7,
+    "create ticket": 1.0,
+    "list state filter": 0.25,
+}
 FLOOR_TARGET = 2.0  # the list page within 2x of the bare /my
 
 
@@ -20,28 +37,38 @@ def ratio(ours, peer):
     return ours / peer if ours and peer else None
 
 
-def main(src, dst):
+def main(src, dst):  # noqa: C901 - the report, section by section
     data = json.load(open(src))
     floor = data["floor"]["bare"]["pages"]
-    lines = ["# Benchmarks: terasoft_portal vs OCA helpdesk_mgmt 19.0", "",
-             f"Machine: {data['machine']['cpus']} cores, Python {data['machine']['python']}, "
-             f"{data['machine']['platform']}; run {data['machine']['date']}.", "",
-             "Command: `make bench` (= `bash scripts/setup.sh bench`; sizes with `BENCH_SIZES=1000,10000,100000`).",
-             "Each figure: 50 sequential requests after 10 warm-up requests, logged in as the benchmark portal user "
-             "(one of 11 customer companies, so it sees ~1/11 of the tickets), Odoo `--workers=2` unless said. "
-             "Queries: the SQL query count Odoo logs for the request (median). Absolute times on these machines "
-             "are noisy; the ratio ours/peer, measured in the same run, is what counts.", "",
-             f"Floor (Odoo without any ticket module, same machine): bare `/my` median "
-             f"{fmt(floor['home /my']['median_ms'])} ms ({fmt(floor['home /my']['queries'], 0)} queries), "
-             f"`/web/login` {fmt(floor['login page']['median_ms'])} ms"
-             + (f", bare `/my/counters` {fmt(floor['home counters']['median_ms'])} ms" if 'home counters' in floor else "")
-             + ". \"home counters\" is the JSON-RPC `/my/counters` the home page makes for its tiles, "
-             "asked for the ticket tile's `ticket_count` (the bare portal answers `{}`: the cost of the call).", ""]
+    lines = [
+        "# Benchmarks: terasoft_portal vs OCA helpdesk_mgmt 19.0",
+        "",
+        f"Machine: {data['machine']['cpus']} cores, Python {data['machine']['python']}, "
+        f"{data['machine']['platform']}; run {data['machine']['date']}.",
+        "",
+        "Command: `make bench` (= `bash scripts/setup.sh bench`; sizes with `BENCH_SIZES=1000,10000,100000`).",
+        "Each figure: 50 sequential requests after 10 warm-up requests, logged in as the benchmark portal user "
+        "(one of 11 customer companies, so it sees ~1/11 of the tickets), Odoo `--workers=2` unless said. "
+        "Queries: the SQL query count Odoo logs for the request (median). Absolute times on these machines "
+        "are noisy; the ratio ours/peer, measured in the same run, is what counts.",
+        "",
+        f"Floor (Odoo without any ticket module, same machine): bare `/my` median "
+        f"{fmt(floor['home /my']['median_ms'])} ms ({fmt(floor['home /my']['queries'], 0)} queries), "
+        f"`/web/login` {fmt(floor['login page']['median_ms'])} ms"
+        + (f", bare `/my/counters` {fmt(floor['home counters']['median_ms'])} ms" if "home counters" in floor else "")
+        + '. "home counters" is the JSON-RPC `/my/counters` the home page makes for its tiles, '
+        "asked for the ticket tile's `ticket_count` (the bare portal answers `{}`: the cost of the call).",
+        "",
+    ]
     for size, entry in data["sizes"].items():
         ours, peer = entry["ours"], entry["peer"]
-        lines += [f"## {int(size):,} tickets", "",
-                  "| page | ours median / p95 (ms) | peer median / p95 (ms) | ours/peer | target | ours queries | peer queries |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            f"## {int(size):,} tickets",
+            "",
+            "| page | ours median / p95 (ms) | peer median / p95 (ms) | ours/peer | "
+            "target | ours queries | peer queries |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for page in PAGES:
             o, p = ours["pages"].get(page), peer["pages"].get(page)
             if not o or not p:
@@ -52,34 +79,58 @@ def main(src, dst):
             failed = [str(code) for code in o["status"] + p["status"] if code >= 400]
             if failed:  # an error page is no measurement of the page
                 r, mark = None, f" (HTTP {', '.join(failed)}: not comparable)"
-            lines.append(f"| {page} | {fmt(o['median_ms'])} / {fmt(o['p95_ms'])} | {fmt(p['median_ms'])} / "
-                         f"{fmt(p['p95_ms'])} | {fmt(r, 2)}{mark} | ≤ {target} | {fmt(o['queries'], 0)} | "
-                         f"{fmt(p['queries'], 0)} |")
+            lines.append(
+                f"| {page} | {fmt(o['median_ms'])} / {fmt(o['p95_ms'])} | {fmt(p['median_ms'])} / "
+                f"{fmt(p['p95_ms'])} | {fmt(r, 2)}{mark} | ≤ {target} | {fmt(o['queries'], 0)} | "
+                f"{fmt(p['queries'], 0)} |"
+            )
         list_p1 = ours["pages"].get("list p1")
         if list_p1 and floor.get("home /my"):
             r = list_p1["median_ms"] / floor["home /my"]["median_ms"]
-            lines += ["", f"List page against the floor: ours {fmt(list_p1['median_ms'])} ms / bare `/my` "
-                      f"{fmt(floor['home /my']['median_ms'])} ms = {fmt(r, 2)}× (target ≤ {FLOOR_TARGET:g}×)"
-                      + (" ✅" if r <= FLOOR_TARGET else " ❌")]
-        lines += ["", "Concurrent clients on the list page (20 s each):", "",
-                  "| clients | ours req/s | ours p50 / p95 / p99 (ms) | ours errors | peer req/s | "
-                  "peer p50 / p95 / p99 (ms) | peer errors | ours/peer req/s |", "|---|---|---|---|---|---|---|---|"]
-        for oc, pc in zip(ours["concurrent"], peer["concurrent"]):
-            lines.append(f"| {oc['clients']} | {fmt(oc['rps'])} | {fmt(oc['p50_ms'])} / {fmt(oc['p95_ms'])} / "
-                         f"{fmt(oc['p99_ms'])} | {oc['errors']} | {fmt(pc['rps'])} | {fmt(pc['p50_ms'])} / "
-                         f"{fmt(pc['p95_ms'])} / {fmt(pc['p99_ms'])} | {pc['errors']} | {fmt(ratio(oc['rps'], pc['rps']), 2)} |")
+            lines += [
+                "",
+                f"List page against the floor: ours {fmt(list_p1['median_ms'])} ms / bare `/my` "
+                f"{fmt(floor['home /my']['median_ms'])} ms = {fmt(r, 2)}× (target ≤ {FLOOR_TARGET:g}×)"
+                + (" ✅" if r <= FLOOR_TARGET else " ❌"),
+            ]
+        lines += [
+            "",
+            "Concurrent clients on the list page (20 s each):",
+            "",
+            "| clients | ours req/s | ours p50 / p95 / p99 (ms) | ours errors | peer req/s | "
+            "peer p50 / p95 / p99 (ms) | peer errors | ours/peer req/s |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for oc, pc in zip(ours["concurrent"], peer["concurrent"], strict=False):
+            lines.append(
+                f"| {oc['clients']} | {fmt(oc['rps'])} | {fmt(oc['p50_ms'])} / {fmt(oc['p95_ms'])} / "
+                f"{fmt(oc['p99_ms'])} | {oc['errors']} | {fmt(pc['rps'])} | {fmt(pc['p50_ms'])} / "
+                f"{fmt(pc['p95_ms'])} / {fmt(pc['p99_ms'])} | {pc['errors']} | {fmt(ratio(oc['rps'], pc['rps']), 2)} |"
+            )
         if ours.get("concurrent_proxy") and peer.get("concurrent_proxy"):
-            lines += ["", "The same through HAProxy in front of Odoo (`maxconn` = workers, `http-server-close`; "
-                      "see README.rst, \"Concurrency\"):", "",
-                      "| clients | ours req/s | ours p50 / p95 / p99 (ms) | ours errors | peer req/s | "
-                      "peer p50 / p95 / p99 (ms) | peer errors | ours/peer req/s |", "|---|---|---|---|---|---|---|---|"]
-            for oc, pc in zip(ours["concurrent_proxy"], peer["concurrent_proxy"]):
-                lines.append(f"| {oc['clients']} | {fmt(oc['rps'])} | {fmt(oc['p50_ms'])} / {fmt(oc['p95_ms'])} / "
-                             f"{fmt(oc['p99_ms'])} | {oc['errors']} | {fmt(pc['rps'])} | {fmt(pc['p50_ms'])} / "
-                             f"{fmt(pc['p95_ms'])} / {fmt(pc['p99_ms'])} | {pc['errors']} | "
-                             f"{fmt(ratio(oc['rps'], pc['rps']), 2)} |")
-        lines += ["", "Main list query, `EXPLAIN ANALYZE` (the floor of the list page):", "",
-                  "| query | ours (ms, plan) | peer (ms, plan) |", "|---|---|---|"]
+            lines += [
+                "",
+                "The same through HAProxy in front of Odoo (`maxconn` = workers, `http-server-close`; "
+                'see README.rst, "Concurrency"):',
+                "",
+                "| clients | ours req/s | ours p50 / p95 / p99 (ms) | ours errors | peer req/s | "
+                "peer p50 / p95 / p99 (ms) | peer errors | ours/peer req/s |",
+                "|---|---|---|---|---|---|---|---|",
+            ]
+            for oc, pc in zip(ours["concurrent_proxy"], peer["concurrent_proxy"], strict=False):
+                lines.append(
+                    f"| {oc['clients']} | {fmt(oc['rps'])} | {fmt(oc['p50_ms'])} / {fmt(oc['p95_ms'])} / "
+                    f"{fmt(oc['p99_ms'])} | {oc['errors']} | {fmt(pc['rps'])} | {fmt(pc['p50_ms'])} / "
+                    f"{fmt(pc['p95_ms'])} / {fmt(pc['p99_ms'])} | {pc['errors']} | "
+                    f"{fmt(ratio(oc['rps'], pc['rps']), 2)} |"
+                )
+        lines += [
+            "",
+            "Main list query, `EXPLAIN ANALYZE` (the floor of the list page):",
+            "",
+            "| query | ours (ms, plan) | peer (ms, plan) |",
+            "|---|---|---|",
+        ]
         for q in ("list", "count"):
             o, p = ours["explain"][q], peer["explain"][q]
             lines.append(f"| {q} | {fmt(o['ms'], 3)} ({o['node']}) | {fmt(p['ms'], 3)} ({p['node']}) |")
@@ -87,28 +138,41 @@ def main(src, dst):
         if all(chatter) and ours["pages"].get("ticket 20 msgs"):
             shown = sum(c["median_ms"] for c in chatter)
             mine = ours["pages"]["ticket 20 msgs"]["median_ms"]
-            lines += ["", f"Ticket page with its 20 messages shown: ours {fmt(mine)} ms in one request; the peer's "
-                      f"page {fmt(chatter[0]['median_ms'])} ms + `/portal/chatter_init` {fmt(chatter[1]['median_ms'])} ms "
-                      f"+ `/mail/chatter_fetch` {fmt(chatter[2]['median_ms'])} ms (its browser fetches the messages "
-                      f"after the page) = {fmt(shown)} ms; ours/peer {fmt(ratio(mine, shown), 2)}."]
+            lines += [
+                "",
+                f"Ticket page with its 20 messages shown: ours {fmt(mine)} ms in one request; the peer's "
+                f"page {fmt(chatter[0]['median_ms'])} ms + `/portal/chatter_init` {fmt(chatter[1]['median_ms'])} ms "
+                f"+ `/mail/chatter_fetch` {fmt(chatter[2]['median_ms'])} ms (its browser fetches the messages "
+                f"after the page) = {fmt(shown)} ms; ours/peer {fmt(ratio(mine, shown), 2)}.",
+            ]
         for key in ("ours_w0", "peer_w0"):
             if key in entry:
-                lines += ["", f"`--workers=0` ({key[:4]}): " + ", ".join(
-                    f"{page} {fmt(v['median_ms'])} ms" for page, v in entry[key]["pages"].items())]
+                lines += [
+                    "",
+                    f"`--workers=0` ({key[:4]}): "
+                    + ", ".join(f"{page} {fmt(v['median_ms'])} ms" for page, v in entry[key]["pages"].items()),
+                ]
         if "crons" in entry:
-            lines += ["", "Crons on a throwaway copy of this database (committed batch by batch), process "
-                      "memory (RSS) after the first batch, at the end and at its peak:", "",
-                      "| cron | tickets | time (s), wall / CPU | tickets/s | queries | batches | RSS first batch / end / "
-                      "peak (MB) |", "|---|---|---|---|---|---|---|"]
+            lines += [
+                "",
+                "Crons on a throwaway copy of this database (committed batch by batch), process "
+                "memory (RSS) after the first batch, at the end and at its peak:",
+                "",
+                "| cron | tickets | time (s), wall / CPU | tickets/s | queries | batches | RSS first batch / end / "
+                "peak (MB) |",
+                "|---|---|---|---|---|---|---|",
+            ]
             for name, c in entry["crons"].items():
                 if isinstance(c, dict) and "seconds" in c:
                     if "rss_end_mb" in c:
                         memory = f"{fmt(c['rss_first_batch_mb'])} / {fmt(c['rss_end_mb'])} / {fmt(c['rss_peak_mb'])}"
                     else:  # results of the former crons.py (tracemalloc peak)
                         memory = f"– / – / {fmt(c.get('peak_mb'))}"
-                    lines.append(f"| {name} | {c.get('tickets', '–')} | {fmt(c['seconds'], 1)} / {fmt(c.get('cpu_seconds'))} | "
-                                 f"{fmt(c.get('tickets_per_s'))} | {c['queries']} | {c.get('batches', '–')} | "
-                                 f"{memory} |")
+                    lines.append(
+                        f"| {name} | {c.get('tickets', '–')} | {fmt(c['seconds'], 1)} / {fmt(c.get('cpu_seconds'))} | "
+                        f"{fmt(c.get('tickets_per_s'))} | {c['queries']} | {c.get('batches', '–')} | "
+                        f"{memory} |"
+                    )
         lines.append("")
     notes = Path(__file__).with_name("ANALYSIS.md")
     if notes.exists():  # the analysis of the figures, written by whoever ran the benchmark

@@ -13,6 +13,7 @@ the ORM, and stored fields are written with the values the ORM would compute.
 
     python bench/seed.py --config .local/odoo-bench.conf --db bench_ours_1000 --addon ours --tickets 1000
 """
+
 import argparse
 import random
 import time
@@ -25,14 +26,22 @@ from odoo.modules.registry import Registry
 from odoo.tools import config
 
 SUBJECTS = [
-    "Errore nel calcolo dell'addizionale regionale", "Cedolino di {mese} non stampabile",
-    "Timbrature non importate dal terminale", "F24 di {mese} con importi errati",
-    "Richiesta abilitazione nuovo utente", "Liquidazione IVA {trimestre} trimestre non quadra",
-    "Aggiornamento alla versione {versione}", "Giustificativo ferie non visibile",
-    "Conguaglio 730 non applicato", "Esportazione XML fatture elettroniche",
-    "Calcolo TFR part-time errato", "Straordinari festivi non maggiorati",
-    "Portale HR: cedolini non visibili", "Rateo tredicesima non corretto",
-    "Certificazione Unica dipendenti cessati", "Turno notturno da configurare",
+    "Errore nel calcolo dell'addizionale regionale",
+    "Cedolino di {mese} non stampabile",
+    "Timbrature non importate dal terminale",
+    "F24 di {mese} con importi errati",
+    "Richiesta abilitazione nuovo utente",
+    "Liquidazione IVA {trimestre} trimestre non quadra",
+    "Aggiornamento alla versione {versione}",
+    "Giustificativo ferie non visibile",
+    "Conguaglio 730 non applicato",
+    "Esportazione XML fatture elettroniche",
+    "Calcolo TFR part-time errato",
+    "Straordinari festivi non maggiorati",
+    "Portale HR: cedolini non visibili",
+    "Rateo tredicesima non corretto",
+    "Certificazione Unica dipendenti cessati",
+    "Turno notturno da configurare",
 ]
 SENTENCES = [
     "Buongiorno, segnaliamo che dopo l'ultimo aggiornamento la procedura si interrompe con un messaggio di errore.",
@@ -47,15 +56,26 @@ SENTENCES = [
 MONTHS = ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "settembre", "ottobre", "novembre"]
 # a support backlog a few years old: most tickets are closed
 STATE_WEIGHTS = {
-    "closed": 70, "resolved": 5, "new": 4, "waiting_support": 5, "waiting_customer": 5,
-    "in_progress": 4, "planned": 2, "waiting_development": 2, "blocked": 1, "discarded": 2,
+    "closed": 70,
+    "resolved": 5,
+    "new": 4,
+    "waiting_support": 5,
+    "waiting_customer": 5,
+    "in_progress": 4,
+    "planned": 2,
+    "waiting_development": 2,
+    "blocked": 1,
+    "discarded": 2,
 }
 BENCH_LOGIN, BENCH_PASSWORD = "bench.portal@example.com", "bench"
 
 
 def subject(rng):
-    return rng.choice(SUBJECTS).format(mese=rng.choice(MONTHS), trimestre=rng.choice(["primo", "secondo", "terzo"]),
-                                       versione=f"06.0{rng.randint(5, 9)}.0{rng.randint(0, 3)}")
+    return rng.choice(SUBJECTS).format(
+        mese=rng.choice(MONTHS),
+        trimestre=rng.choice(["primo", "secondo", "terzo"]),
+        versione=f"06.0{rng.randint(5, 9)}.0{rng.randint(0, 3)}",
+    )
 
 
 def description(rng):
@@ -73,17 +93,33 @@ def ensure_partners(env, addon):
     Partner = env["res.partner"]
     companies = Partner.search([("name", "=like", "Cliente __ S.r.l."), ("is_company", "=", True)], order="name")
     if not companies:
-        companies = Partner.create([{"name": f"Cliente {i:02d} S.r.l.", "is_company": True}
-                                    for i in range(1, 12)])
-        Partner.create([{"name": f"Contatto {c} {company.name}", "parent_id": company.id,
-                         "email": f"contatto{c}.{company.id}@example.com"}
-                        for company in companies for c in range(1, 4)])
+        companies = Partner.create([{"name": f"Cliente {i:02d} S.r.l.", "is_company": True} for i in range(1, 12)])
+        Partner.create(
+            [
+                {
+                    "name": f"Contatto {c} {company.name}",
+                    "parent_id": company.id,
+                    "email": f"contatto{c}.{company.id}@example.com",
+                }
+                for company in companies
+                for c in range(1, 4)
+            ]
+        )
     user = env["res.users"].search([("login", "=", BENCH_LOGIN)])
     if not user:
-        user = env["res.users"].with_context(no_reset_password=True).create({
-            "name": "Bench Portal", "login": BENCH_LOGIN, "password": BENCH_PASSWORD,
-            "email": BENCH_LOGIN, "group_ids": [(6, 0, [env.ref("base.group_portal").id])],
-        })
+        user = (
+            env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                {
+                    "name": "Bench Portal",
+                    "login": BENCH_LOGIN,
+                    "password": BENCH_PASSWORD,
+                    "email": BENCH_LOGIN,
+                    "group_ids": [(6, 0, [env.ref("base.group_portal").id])],
+                }
+            )
+        )
         user.partner_id.parent_id = companies[0]
     contacts = Partner.search([("parent_id", "in", companies.ids)])
     return companies, contacts, user
@@ -119,29 +155,66 @@ def ticket_rows(env, addon, n, contacts, categories, rng):
         if addon == "ours":
             done = state in ("closed", "discarded")
             taken = created + timedelta(hours=rng.randint(1, 8)) if state != "new" else None
-            yield (f"TT{i + 1:06d}", name, desc, rng.choice(["clarification", "defect", "request"]),
-                   rng.choice("0012"), rng.choice(["non_blocking", "non_blocking", "blocking"]),
-                   category, partner, contact_company[partner], support_uid if state != "new" else None, 1,
-                   rng.choice(["portal", "portal", "email", "phone"]), state, done,
-                   created + timedelta(hours=8), taken,
-                   created + timedelta(days=2) if state in ("resolved", "closed") else None,
-                   created + timedelta(days=5) if done else None,
-                   created, created, SUPERUSER_ID, SUPERUSER_ID)
+            yield (
+                f"TT{i + 1:06d}",
+                name,
+                desc,
+                rng.choice(["clarification", "defect", "request"]),
+                rng.choice("0012"),
+                rng.choice(["non_blocking", "non_blocking", "blocking"]),
+                category,
+                partner,
+                contact_company[partner],
+                support_uid if state != "new" else None,
+                1,
+                rng.choice(["portal", "portal", "email", "phone"]),
+                state,
+                done,
+                created + timedelta(hours=8),
+                taken,
+                created + timedelta(days=2) if state in ("resolved", "closed") else None,
+                created + timedelta(days=5) if done else None,
+                created,
+                created,
+                SUPERUSER_ID,
+                SUPERUSER_ID,
+            )
         else:
             closed = state in ("closed", "discarded", "resolved")
             stage = rng.choice(by_flag["closed" if closed else "open"])
-            yield (f"HT{i + 1:06d}", name, desc, stage, partner, contact_company[partner], 1, channel,
-                   category, rng.choice("0123"), "normal", False, rng.choice(["Contatto"]),
-                   f"contatto{partner}@example.com", True,
-                   created, created, SUPERUSER_ID, SUPERUSER_ID)
+            yield (
+                f"HT{i + 1:06d}",
+                name,
+                desc,
+                stage,
+                partner,
+                contact_company[partner],
+                1,
+                channel,
+                category,
+                rng.choice("0123"),
+                "normal",
+                False,
+                rng.choice(["Contatto"]),
+                f"contatto{partner}@example.com",
+                True,
+                created,
+                created,
+                SUPERUSER_ID,
+                SUPERUSER_ID,
+            )
 
 
-OURS_COLUMNS = ("number, name, description, ticket_type, priority, importance, category_id, partner_id, "
-                "commercial_partner_id, user_id, company_id, channel, state, is_done, sla_deadline, date_taken, "
-                "date_resolved, date_closed, create_date, write_date, create_uid, write_uid")
-PEER_COLUMNS = ("number, name, description, stage_id, partner_id, commercial_partner_id, company_id, channel_id, "
-                "category_id, priority, kanban_state, unattended, partner_name, partner_email, active, "
-                "create_date, write_date, create_uid, write_uid")
+OURS_COLUMNS = (
+    "number, name, description, ticket_type, priority, importance, category_id, partner_id, "
+    "commercial_partner_id, user_id, company_id, channel, state, is_done, sla_deadline, date_taken, "
+    "date_resolved, date_closed, create_date, write_date, create_uid, write_uid"
+)
+PEER_COLUMNS = (
+    "number, name, description, stage_id, partner_id, commercial_partner_id, company_id, channel_id, "
+    "category_id, priority, kanban_state, unattended, partner_name, partner_email, active, "
+    "create_date, write_date, create_uid, write_uid"
+)
 
 
 def seed(env, addon, n, rng):
@@ -167,7 +240,10 @@ def seed(env, addon, n, rng):
     if batch:
         execute_values(cr, f"INSERT INTO {table} ({columns}) VALUES %s", batch)
     if addon == "peer":  # the ORM would have kept the stored related flag in sync
-        cr.execute("UPDATE helpdesk_ticket t SET unattended = s.unattended FROM helpdesk_ticket_stage s WHERE s.id = t.stage_id")
+        cr.execute(
+            "UPDATE helpdesk_ticket t SET unattended = s.unattended FROM helpdesk_ticket_stage s "
+            "WHERE s.id = t.stage_id"
+        )
     print(f"{n} tickets inserted in {time.time() - t0:.1f}s")
 
     # public messages: 3 on 10% of the tickets, 20 on one open ticket of the benchmark company
@@ -179,18 +255,40 @@ def seed(env, addon, n, rng):
     for ticket_id, partner_id, created in rng.sample(tickets, len(tickets) // 10):
         for k in range(3):
             author = partner_id if k % 2 == 0 else env.ref("base.partner_admin").id
-            messages.append((model, ticket_id, "comment", subtype, author, f"<p>{SENTENCES[k]}</p>",
-                             created + timedelta(hours=k + 1), False))
+            messages.append(
+                (
+                    model,
+                    ticket_id,
+                    "comment",
+                    subtype,
+                    author,
+                    f"<p>{SENTENCES[k]}</p>",
+                    created + timedelta(hours=k + 1),
+                    False,
+                )
+            )
     cr.execute(f"SELECT id FROM {table} WHERE commercial_partner_id = %s ORDER BY id DESC LIMIT 1", [companies[0].id])
     big_ticket = cr.fetchone()[0]
     for k in range(20):
-        messages.append((model, big_ticket, "comment", subtype, user.partner_id.id,
-                         f"<p>Messaggio {k + 1}: {SENTENCES[k % len(SENTENCES)]}</p>",
-                         datetime.now() - timedelta(hours=40 - k), False))
+        messages.append(
+            (
+                model,
+                big_ticket,
+                "comment",
+                subtype,
+                user.partner_id.id,
+                f"<p>Messaggio {k + 1}: {SENTENCES[k % len(SENTENCES)]}</p>",
+                datetime.now() - timedelta(hours=40 - k),
+                False,
+            )
+        )
     for i in range(0, len(messages), 5000):
-        execute_values(cr, "INSERT INTO mail_message (model, res_id, message_type, subtype_id, author_id, body, date, "
-                           "is_internal, create_date, write_date, create_uid, write_uid) VALUES %s",
-                       [m + (m[6], m[6], SUPERUSER_ID, SUPERUSER_ID) for m in messages[i:i + 5000]])
+        execute_values(
+            cr,
+            "INSERT INTO mail_message (model, res_id, message_type, subtype_id, author_id, body, date, "
+            "is_internal, create_date, write_date, create_uid, write_uid) VALUES %s",
+            [m + (m[6], m[6], SUPERUSER_ID, SUPERUSER_ID) for m in messages[i : i + 5000]],
+        )
     print(f"{len(messages)} messages inserted in {time.time() - t0:.1f}s (ticket with 20 messages: id {big_ticket})")
 
     # numbering goes on after the seeded numbers

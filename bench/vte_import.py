@@ -9,6 +9,7 @@ the importing process and rows/s. Then runs the import a second time (nothing to
 
 (``bash scripts/setup.sh odoo --help`` once first writes .local/odoo.conf and starts PostgreSQL.)
 """
+
 import argparse
 import configparser
 import json
@@ -23,8 +24,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "terasoft_vte_import", "tools"))
 sys.path.insert(0, os.path.join(ROOT, "terasoft_vte_import", "tests"))
 
-import mariadb
-import vte_fixture
+import mariadb  # noqa: E402 - found through the sys.path entries above
+import vte_fixture  # noqa: E402
 
 
 def odoo_bin(config):
@@ -64,8 +65,14 @@ def main():
     conn = server.connect(vte_db)
     started = time.time()
     vte_fixture.create_schema(conn, "vtiger_")
-    vte_fixture.populate(conn, "vtiger_", storage, tickets=args.tickets, comments_per_ticket=args.comments,
-                         attachment_every=args.attachment_every)
+    vte_fixture.populate(
+        conn,
+        "vtiger_",
+        storage,
+        tickets=args.tickets,
+        comments_per_ticket=args.comments,
+        attachment_every=args.attachment_every,
+    )
     with conn.cursor() as cr:
         counts = {}
         for table in ("troubletickets", "ticketcomments", "attachments", "contactdetails", "account"):
@@ -74,12 +81,39 @@ def main():
     conn.close()
     print(f"VTE fixture generated in {time.time() - started:.0f}s: {counts}")
 
-    subprocess.run([python, odoo, "-c", args.config, "-d", args.database, "-i", "terasoft_vte_import",
-                    "--with-demo", "--stop-after-init", "--no-http", "--log-level=warn"], check=True)
+    subprocess.run(
+        [
+            python,
+            odoo,
+            "-c",
+            args.config,
+            "-d",
+            args.database,
+            "-i",
+            "terasoft_vte_import",
+            "--with-demo",
+            "--stop-after-init",
+            "--no-http",
+            "--log-level=warn",
+        ],
+        check=True,
+    )
     url = f"mysql://root@localhost/{vte_db}?unix_socket={server.socket}"
     report_path = os.path.join(tmp, "report.json")
-    cmd = [python, odoo, f"--addons-path={addons_path}", "vte_import", "-c", args.config, "-d", args.database,
-           "--log-level=warn", f"--vte-db={url}", f"--vte-storage={storage}", f"--vte-report={report_path}"]
+    cmd = [
+        python,
+        odoo,
+        f"--addons-path={addons_path}",
+        "vte_import",
+        "-c",
+        args.config,
+        "-d",
+        args.database,
+        "--log-level=warn",
+        f"--vte-db={url}",
+        f"--vte-storage={storage}",
+        f"--vte-report={report_path}",
+    ]
     results = []
     for label in ("first import", "second run (nothing changed)"):
         seconds, rss, code, output = run_measured(cmd)
@@ -100,8 +134,12 @@ def main():
     print(f"tickets/s (first import): {first['ticket']['created'] / results[0][1]:.1f}")
     shutil.rmtree(tmp, ignore_errors=True)
     if not args.keep:
-        subprocess.run([python, odoo, "db", "-c", args.config, "drop", args.database], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [python, odoo, "db", "-c", args.config, "drop", args.database],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """A portal user's browser, as a requests session against one Odoo server."""
+
 import re
 
 import requests
@@ -34,8 +35,9 @@ class PortalClient:
         match = LANG_REDIRECT_RE.match(location) if response.status_code in (301, 302, 303) else None
         if match and match.group(2) == path.split("?")[0]:
             kw.pop("params", None)
-            response = self.session.get(self.url(match.group(1) + match.group(2) + (match.group(3) or "")),
-                                        timeout=self.timeout, **kw)
+            response = self.session.get(
+                self.url(match.group(1) + match.group(2) + (match.group(3) or "")), timeout=self.timeout, **kw
+            )
         return response
 
     def post(self, path, data=None, files=None, csrf=True, **kw):
@@ -52,8 +54,9 @@ class PortalClient:
         """The session's CSRF token (read from a portal form once, then reused)."""
         if self.csrf_token and not refresh:
             return self.csrf_token
-        page = self.session.get(self.url("/web/login" if not self.login_name else "/my/tickets/new"),
-                                timeout=self.timeout).text
+        page = self.session.get(
+            self.url("/web/login" if not self.login_name else "/my/tickets/new"), timeout=self.timeout
+        ).text
         match = CSRF_RE.search(page) or CSRF_JS_RE.search(page)
         if not match:
             raise RuntimeError("no CSRF token in the page")
@@ -64,9 +67,17 @@ class PortalClient:
         """Log in through the login form; raises if the server did not open a session."""
         page = self.session.get(self.url("/web/login"), timeout=self.timeout).text
         token = (CSRF_RE.search(page) or CSRF_JS_RE.search(page)).group(1)
-        response = self.session.post(self.url("/web/login"), data={
-            "login": login, "password": password, "csrf_token": token, "redirect": "/my",
-        }, timeout=self.timeout, allow_redirects=False)
+        response = self.session.post(
+            self.url("/web/login"),
+            data={
+                "login": login,
+                "password": password,
+                "csrf_token": token,
+                "redirect": "/my",
+            },
+            timeout=self.timeout,
+            allow_redirects=False,
+        )
         if response.status_code not in (302, 303) or "/web/login" in response.headers.get("Location", ""):
             raise RuntimeError(f"login of {login} failed: {response.status_code}")
         self.login_name = login
@@ -75,10 +86,16 @@ class PortalClient:
 
     def call_kw(self, model, method, args=None, kwargs=None):
         """``/web/dataset/call_kw`` as the browser's JS does: ``(result, error_name)``."""
-        response = self.session.post(self.url(f"/web/dataset/call_kw/{model}/{method}"), json={
-            "jsonrpc": "2.0", "method": "call", "id": 1,
-            "params": {"model": model, "method": method, "args": args or [], "kwargs": kwargs or {}},
-        }, timeout=self.timeout)
+        response = self.session.post(
+            self.url(f"/web/dataset/call_kw/{model}/{method}"),
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 1,
+                "params": {"model": model, "method": method, "args": args or [], "kwargs": kwargs or {}},
+            },
+            timeout=self.timeout,
+        )
         if response.status_code >= 500:
             return None, f"HTTP {response.status_code}"
         payload = response.json()
@@ -87,5 +104,6 @@ class PortalClient:
         return payload.get("result"), None
 
     def jsonrpc(self, path, params):
-        return self.session.post(self.url(path), json={"jsonrpc": "2.0", "method": "call", "id": 1,
-                                                       "params": params}, timeout=self.timeout)
+        return self.session.post(
+            self.url(path), json={"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}, timeout=self.timeout
+        )

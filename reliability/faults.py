@@ -1,4 +1,5 @@
 """Faults the suite injects: a local SMTP sink it can stop, kill -9 of a worker, PostgreSQL restart."""
+
 import os
 import re
 import signal
@@ -9,7 +10,6 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-
 
 PORT_RANGE = None  # (low, high): set by run.py --ports, so that parallel runs do not collide
 _ports_given = set()
@@ -45,8 +45,8 @@ class SmtpSink:
 
     def __init__(self, port=None):
         self.port = port or free_port()
-        self.message_ids = Counter()   # Message-Id -> 0: which mails were seen
-        self.deliveries = Counter()    # (Message-Id, recipient) -> copies received
+        self.message_ids = Counter()  # Message-Id -> 0: which mails were seen
+        self.deliveries = Counter()  # (Message-Id, recipient) -> copies received
         self.received = 0
         self._server = None
         self._lock = threading.Lock()

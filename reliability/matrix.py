@@ -13,6 +13,7 @@ Generated, not hand-listed:
 Both the live run (``run.py``) and the quick test drive it through :class:`~client.PortalClient`;
 ``env_scope`` is a context manager yielding a superuser env that sees the server's data.
 """
+
 import base64
 import uuid
 from dataclasses import dataclass, field
@@ -24,12 +25,13 @@ REFUSED = {"odoo.exceptions.AccessError", "odoo.exceptions.MissingError"}
 @dataclass
 class Probe:
     """One request of user A and what it must answer."""
+
     route: str
-    action: str                 # read, write, comment, close, download, search, create
+    action: str  # read, write, comment, close, download, search, create
     method: str
     path: str
     data: dict = field(default_factory=dict)
-    expect: str = "404"         # "404", "absent" (200 without B's marker), "not5xx"
+    expect: str = "404"  # "404", "absent" (200 without B's marker), "not5xx"
     json: dict = None
 
 
@@ -44,6 +46,7 @@ class Result:
 def portal_rules(env):
     """The routing map's rules whose endpoint is terasoft_portal's code, sorted by URL."""
     import threading
+
     threading.current_thread().dbname = env.cr.dbname
     rules = []
     for rule in env["ir.http"].routing_map().iter_rules():
@@ -59,71 +62,125 @@ def _ticket_routes(t):
     return {
         "/my/tickets/<int:ticket_id>": [Probe("", "read", "GET", f"/my/tickets/{b}")],
         "/my/tickets/<int:ticket_id>/comment": [
-            Probe("", "comment", "POST", f"/my/tickets/{b}/comment", {"comment": "A was here " + t["marker"]})],
+            Probe("", "comment", "POST", f"/my/tickets/{b}/comment", {"comment": "A was here " + t["marker"]})
+        ],
         "/my/tickets/<int:ticket_id>/close": [Probe("", "close", "POST", f"/my/tickets/{b}/close")],
         "/my/tickets/<int:ticket_id>/plan": [
-            Probe("", "write", "POST", f"/my/tickets/{b}/plan", {"answer": "accept", "message": "ok"})],
+            Probe("", "write", "POST", f"/my/tickets/{b}/plan", {"answer": "accept", "message": "ok"})
+        ],
         "/my/tickets/<int:ticket_id>/attachments/<int:attachment_id>": [
             Probe("", "download", "GET", f"/my/tickets/{b}/attachments/{t['b_attachment']}"),
             Probe("", "download", "GET", f"/my/tickets/{b}/attachments/{t['b_message_attachment']}"),
             # A's own ticket, B's file: the attachment must belong to the ticket
             Probe("", "download", "GET", f"/my/tickets/{a}/attachments/{t['b_attachment']}"),
         ],
-        "/my/tickets": [Probe("", "search", "GET", f"/my/tickets?search={t['search']}", expect="absent"),
-                        Probe("", "search", "GET", "/my/tickets?filterby=all&show=all", expect="absent")],
-        "/my/tickets/page/<int:page>": [Probe("", "search", "GET", "/my/tickets/page/1?filterby=all",
-                                              expect="absent")],
+        "/my/tickets": [
+            Probe("", "search", "GET", f"/my/tickets?search={t['search']}", expect="absent"),
+            Probe("", "search", "GET", "/my/tickets?filterby=all&show=all", expect="absent"),
+        ],
+        "/my/tickets/page/<int:page>": [Probe("", "search", "GET", "/my/tickets/page/1?filterby=all", expect="absent")],
         "/my/tickets/export/<any(csv,xlsx):file_format>": [
             Probe("", "search", "GET", f"/my/tickets/export/csv?search={t['search']}", expect="absent"),
-            Probe("", "search", "GET", "/my/tickets/export/csv", expect="absent")],
+            Probe("", "search", "GET", "/my/tickets/export/csv", expect="absent"),
+        ],
         "/my/tickets/new": [
             # B's ids in every id-like field: the ticket must still be A's (checked in run_routes)
-            Probe("", "create", "POST", "/my/tickets/new", {
-                "name": "Isolation create " + t["marker_a"], "category_id": str(t["category"]),
-                "partner_id": str(t["b_partner"]), "commercial_partner_id": str(t["b_company"]),
-                "company_id": str(t["b_company"]), "user_id": str(t["b_user"]), "id": str(b),
-                "ticket_id": str(b), "parent_id": str(b), "description": "x"}, expect="created")],
-        "/my/tickets/faq_suggest": [Probe("", "search", "POST", "/my/tickets/faq_suggest", expect="absent",
-                                          json={"term": t["search"]})],
+            Probe(
+                "",
+                "create",
+                "POST",
+                "/my/tickets/new",
+                {
+                    "name": "Isolation create " + t["marker_a"],
+                    "category_id": str(t["category"]),
+                    "partner_id": str(t["b_partner"]),
+                    "commercial_partner_id": str(t["b_company"]),
+                    "company_id": str(t["b_company"]),
+                    "user_id": str(t["b_user"]),
+                    "id": str(b),
+                    "ticket_id": str(b),
+                    "parent_id": str(b),
+                    "description": "x",
+                },
+                expect="created",
+            )
+        ],
+        "/my/tickets/faq_suggest": [
+            Probe("", "search", "POST", "/my/tickets/faq_suggest", expect="absent", json={"term": t["search"]})
+        ],
     }
 
 
 def _other_routes(t):
     return {
-        "/my/contacts/<int:partner_id>": [Probe("", "read", "GET", f"/my/contacts/{t['b_partner']}"),
-                                          Probe("", "read", "GET", f"/my/contacts/{t['b_company']}")],
+        "/my/contacts/<int:partner_id>": [
+            Probe("", "read", "GET", f"/my/contacts/{t['b_partner']}"),
+            Probe("", "read", "GET", f"/my/contacts/{t['b_company']}"),
+        ],
         "/my/contacts": [Probe("", "search", "GET", "/my/contacts", expect="absent")],
         "/my/company": [Probe("", "read", "GET", "/my/company", expect="absent")],
         "/my/change_request": [
             Probe("", "write", "POST", "/my/change_request", {"partner_id": str(t["b_partner"]), "message": "x"}),
-            Probe("", "write", "POST", "/my/change_request", {"partner_id": str(t["b_company"]), "message": "x"})],
-        "/my/documents": [Probe("", "search", "GET", f"/my/documents?search={t['search']}", expect="absent"),
-                          Probe("", "search", "GET", "/my/documents", expect="absent")],
+            Probe("", "write", "POST", "/my/change_request", {"partner_id": str(t["b_company"]), "message": "x"}),
+        ],
+        "/my/documents": [
+            Probe("", "search", "GET", f"/my/documents?search={t['search']}", expect="absent"),
+            Probe("", "search", "GET", "/my/documents", expect="absent"),
+        ],
         "/my/documents/<int:document_id>/download": [
-            Probe("", "download", "GET", f"/my/documents/{t['b_document']}/download")],
-        "/my/faq": [Probe("", "search", "GET", f"/my/faq?search={t['search']}", expect="absent"),
-                    Probe("", "search", "GET", f"/my/faq?category_id={t['b_faq_category']}", expect="absent")],
+            Probe("", "download", "GET", f"/my/documents/{t['b_document']}/download")
+        ],
+        "/my/faq": [
+            Probe("", "search", "GET", f"/my/faq?search={t['search']}", expect="absent"),
+            Probe("", "search", "GET", f"/my/faq?category_id={t['b_faq_category']}", expect="absent"),
+        ],
         "/my/faq/page/<int:page>": [Probe("", "search", "GET", "/my/faq/page/1", expect="absent")],
         "/my/faq/<int:faq_id>": [Probe("", "read", "GET", f"/my/faq/{t['b_faq']}")],
         "/my/faq/<int:faq_id>/vote": [Probe("", "write", "POST", f"/my/faq/{t['b_faq']}/vote", {"helpful": "yes"})],
         "/my/faq/<int:faq_id>/attachment/<int:attachment_id>": [
             Probe("", "download", "GET", f"/my/faq/{t['b_faq']}/attachment/{t['b_faq_attachment']}"),
             # a published FAQ with B's ticket attachment id
-            Probe("", "download", "GET", f"/my/faq/{t['a_faq']}/attachment/{t['b_attachment']}")],
+            Probe("", "download", "GET", f"/my/faq/{t['a_faq']}/attachment/{t['b_attachment']}"),
+        ],
         # Routes without a record in their URL or form: exercised, must not leak B's marker.
-        "/my/language": [Probe("", "write", "POST", "/my/language",
-                               {"lang": "en_US", "redirect": f"/my/tickets/{t['b_ticket']}"}, expect="not5xx")],
+        "/my/language": [
+            Probe(
+                "",
+                "write",
+                "POST",
+                "/my/language",
+                {"lang": "en_US", "redirect": f"/my/tickets/{t['b_ticket']}"},
+                expect="not5xx",
+            )
+        ],
         # Odoo's preferences form and account deletion, overridden here: B's contact and
         # company are not A's to edit (Odoo answers 403), A is not deleted (company contact)
         "/my/address/submit": [
-            Probe("", "write", "POST", "/my/address/submit", {
-                "partner_id": str(t["b_partner"]), "name": "A was here", "company_name": "A was here",
-                "email": "a@example.com"}, expect="not5xx"),
-            Probe("", "write", "POST", "/my/address/submit", {
-                "partner_id": str(t["b_company"]), "name": "A was here", "email": "a@example.com"},
-                expect="not5xx")],
-        "/my/deactivate_account": [Probe("", "write", "POST", "/my/deactivate_account",
-                                         {"validation": "x", "password": "x"}, expect="not5xx")],
+            Probe(
+                "",
+                "write",
+                "POST",
+                "/my/address/submit",
+                {
+                    "partner_id": str(t["b_partner"]),
+                    "name": "A was here",
+                    "company_name": "A was here",
+                    "email": "a@example.com",
+                },
+                expect="not5xx",
+            ),
+            Probe(
+                "",
+                "write",
+                "POST",
+                "/my/address/submit",
+                {"partner_id": str(t["b_company"]), "name": "A was here", "email": "a@example.com"},
+                expect="not5xx",
+            ),
+        ],
+        "/my/deactivate_account": [
+            Probe("", "write", "POST", "/my/deactivate_account", {"validation": "x", "password": "x"}, expect="not5xx")
+        ],
         "/access/request": [Probe("", "read", "GET", "/access/request", expect="absent")],
         "/web/login": [Probe("", "read", "GET", "/web/login", expect="not5xx")],
         "/web/reset_password": [Probe("", "read", "GET", "/web/reset_password", expect="absent")],
@@ -154,43 +211,81 @@ def prepare_targets(env, user_a, user_b):
     Ticket = env["terasoft.ticket"]
     b_partner = user_b.partner_id
     category = env["terasoft.ticket.category"].search([], limit=1)
-    b_ticket = Ticket.create({"name": f"Beta secret {marker}", "partner_id": b_partner.id,
-                              "category_id": category.id, "description": f"<p>{marker}</p>"})
-    a_ticket = Ticket.create({"name": "Alfa own ticket", "partner_id": user_a.partner_id.id,
-                              "category_id": category.id})
+    b_ticket = Ticket.create(
+        {
+            "name": f"Beta secret {marker}",
+            "partner_id": b_partner.id,
+            "category_id": category.id,
+            "description": f"<p>{marker}</p>",
+        }
+    )
+    a_ticket = Ticket.create(
+        {"name": "Alfa own ticket", "partner_id": user_a.partner_id.id, "category_id": category.id}
+    )
     Attachment = env["ir.attachment"]
-    b_attachment = Attachment.create({"name": f"{marker}.txt", "raw": marker.encode(),
-                                      "res_model": "terasoft.ticket", "res_id": b_ticket.id})
-    message = b_ticket.with_user(user_b).sudo().message_post(
-        body=f"Beta comment {marker}", message_type="comment", subtype_xmlid="mail.mt_comment",
-        author_id=b_partner.id,
-        attachment_ids=Attachment.create({"name": f"{marker}-msg.txt", "raw": b"beta",
-                                          "res_model": "mail.compose.message", "res_id": 0}).ids)
-    document = env["terasoft.document"].create({
-        "name": f"Beta manual {marker}", "category": "manual", "is_published": True,
-        "visibility": "companies", "partner_ids": [(6, 0, [b_partner.commercial_partner_id.id])],
-        "file": base64.b64encode(marker.encode()), "file_name": f"{marker}.pdf",
-    })
+    b_attachment = Attachment.create(
+        {"name": f"{marker}.txt", "raw": marker.encode(), "res_model": "terasoft.ticket", "res_id": b_ticket.id}
+    )
+    message = (
+        b_ticket.with_user(user_b)
+        .sudo()
+        .message_post(
+            body=f"Beta comment {marker}",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            author_id=b_partner.id,
+            attachment_ids=Attachment.create(
+                {"name": f"{marker}-msg.txt", "raw": b"beta", "res_model": "mail.compose.message", "res_id": 0}
+            ).ids,
+        )
+    )
+    document = env["terasoft.document"].create(
+        {
+            "name": f"Beta manual {marker}",
+            "category": "manual",
+            "is_published": True,
+            "visibility": "companies",
+            "partner_ids": [(6, 0, [b_partner.commercial_partner_id.id])],
+            "file": base64.b64encode(marker.encode()),
+            "file_name": f"{marker}.pdf",
+        }
+    )
     # FAQ categories are shared by design: its name carries no marker
     faq_category = env["terasoft.faq.category"].create({"name": "Hidden category"})
-    b_faq = env["terasoft.faq"].create({"name": f"Unpublished {marker}", "category_id": faq_category.id,
-                                        "is_published": False})
-    b_faq_attachment = Attachment.create({"name": f"{marker}-faq.txt", "raw": b"faq",
-                                          "res_model": "terasoft.faq", "res_id": b_faq.id})
+    b_faq = env["terasoft.faq"].create(
+        {"name": f"Unpublished {marker}", "category_id": faq_category.id, "is_published": False}
+    )
+    b_faq_attachment = Attachment.create(
+        {"name": f"{marker}-faq.txt", "raw": b"faq", "res_model": "terasoft.faq", "res_id": b_faq.id}
+    )
     b_faq.attachment_ids = [(4, b_faq_attachment.id)]
     a_faq = env["terasoft.faq"].search([("is_published", "=", True)], limit=1)
-    env["ir.filters"].create({"name": f"B filter {marker}", "model_id": "terasoft.ticket",
-                              "user_ids": [(6, 0, [user_b.id])]})
+    env["ir.filters"].create(
+        {"name": f"B filter {marker}", "model_id": "terasoft.ticket", "user_ids": [(6, 0, [user_b.id])]}
+    )
     env.flush_all()
     return {
         # lists echo the search term: search with a prefix, look for the whole marker
-        "marker": marker, "search": marker[:-3], "marker_a": "ISOA" + uuid.uuid4().hex[:10],
-        "b_ticket": b_ticket.id, "a_ticket": a_ticket.id, "b_attachment": b_attachment.id,
-        "b_message": message.id, "b_message_attachment": message.attachment_ids[:1].id,
-        "b_partner": b_partner.id, "b_company": b_partner.commercial_partner_id.id, "b_user": user_b.id,
-        "b_document": document.id, "b_faq": b_faq.id, "b_faq_attachment": b_faq_attachment.id,
-        "b_faq_category": faq_category.id, "a_faq": a_faq.id, "category": category.id,
-        "a_partner": user_a.partner_id.id, "user_a": user_a.id, "user_b": user_b.id,
+        "marker": marker,
+        "search": marker[:-3],
+        "marker_a": "ISOA" + uuid.uuid4().hex[:10],
+        "b_ticket": b_ticket.id,
+        "a_ticket": a_ticket.id,
+        "b_attachment": b_attachment.id,
+        "b_message": message.id,
+        "b_message_attachment": message.attachment_ids[:1].id,
+        "b_partner": b_partner.id,
+        "b_company": b_partner.commercial_partner_id.id,
+        "b_user": user_b.id,
+        "b_document": document.id,
+        "b_faq": b_faq.id,
+        "b_faq_attachment": b_faq_attachment.id,
+        "b_faq_category": faq_category.id,
+        "a_faq": a_faq.id,
+        "category": category.id,
+        "a_partner": user_a.partner_id.id,
+        "user_a": user_a.id,
+        "user_b": user_b.id,
     }
 
 
@@ -201,17 +296,18 @@ def fingerprint(env, targets):
     partners = env["res.partner"].browse([targets["b_partner"], targets["b_company"]])
     faq = env["terasoft.faq"].browse(targets["b_faq"])
     cr = env.cr
-    cr.execute("SELECT count(*), max(id) FROM mail_message WHERE model='terasoft.ticket' AND res_id=%s",
-               (ticket.id,))
+    cr.execute("SELECT count(*), max(id) FROM mail_message WHERE model='terasoft.ticket' AND res_id=%s", (ticket.id,))
     messages = cr.fetchone()
-    cr.execute("SELECT count(*) FROM mail_activity WHERE res_model='res.partner' AND res_id IN %s",
-               (tuple(partners.ids),))
+    cr.execute(
+        "SELECT count(*) FROM mail_activity WHERE res_model='res.partner' AND res_id IN %s", (tuple(partners.ids),)
+    )
     activities = cr.fetchone()[0]
     cr.execute("SELECT count(*) FROM terasoft_attachment_download_log WHERE ticket_id=%s", (ticket.id,))
     downloads = cr.fetchone()[0]
     return {
         "ticket": (ticket.state, ticket.write_date, ticket.name, ticket.partner_id.id, messages, downloads),
-        "partners": [(p.write_date, p.name) for p in partners], "activities": activities,
+        "partners": [(p.write_date, p.name) for p in partners],
+        "activities": activities,
         "document": env["terasoft.document"].browse(targets["b_document"]).download_count,
         "faq": (faq.helpful_yes_count, faq.helpful_no_count, faq.is_published),
     }
@@ -255,18 +351,26 @@ def run_routes(clients, env_scope, rules, targets):
     with env_scope() as env:
         created = env["terasoft.ticket"].search([("name", "like", targets["marker_a"])])
         ok = len(created) == 1 and created.partner_id.id == targets["a_partner"]
-        results.append(Result("create with B's ids: ticket belongs to A", ok,
-                              "" if ok else f"{len(created)} tickets, partners {created.partner_id.ids}"))
+        results.append(
+            Result(
+                "create with B's ids: ticket belongs to A",
+                ok,
+                "" if ok else f"{len(created)} tickets, partners {created.partner_id.ids}",
+            )
+        )
     return results
 
 
 def portal_models(env):
     """Models with an ACL for base.group_portal or for everyone (read perm), sorted."""
-    env.cr.execute("""
+    env.cr.execute(
+        """
         SELECT DISTINCT m.model FROM ir_model_access a JOIN ir_model m ON m.id = a.model_id
          WHERE a.active AND a.perm_read
            AND (a.group_id IS NULL OR a.group_id = %s)
-         ORDER BY m.model""", (env.ref("base.group_portal").id,))
+         ORDER BY m.model""",
+        (env.ref("base.group_portal").id,),
+    )
     return [model for (model,) in env.cr.fetchall() if model in env]
 
 
@@ -276,8 +380,13 @@ def _write_values(Model, record_sudo):
         if fld and fld.store and not fld.readonly and fld.type in ("char", "text", "html"):
             return {name: "pwned"}
     for name, fld in Model._fields.items():
-        if fld.store and not fld.readonly and not fld.compute and name not in ("id",) and fld.type in (
-                "char", "text", "boolean", "integer"):
+        if (
+            fld.store
+            and not fld.readonly
+            and not fld.compute
+            and name not in ("id",)
+            and fld.type in ("char", "text", "boolean", "integer")
+        ):
             return {name: record_sudo[name] if fld.type != "char" else "pwned"}
     return {"write_date": False}
 
@@ -311,8 +420,9 @@ def rpc_probes(env, targets, limit=5):
             (model, "unlink", "unlink", [exclusive], {}),
         ]
         if "message_post" in dir(Model):
-            probes.append((model, "comment", "message_post", [exclusive[:1]],
-                           {"body": "A was here", "message_type": "comment"}))
+            probes.append(
+                (model, "comment", "message_post", [exclusive[:1]], {"body": "A was here", "message_type": "comment"})
+            )
     return probes, notes
 
 
@@ -366,7 +476,8 @@ def run_matrix(clients, env_scope, user_logins=None):
     results = run_routes(clients, env_scope, rules, targets)
     with env_scope() as env:
         after = fingerprint(env, targets)
-    results.append(Result("routes: B's records unchanged", before == after,
-                          "" if before == after else f"{before} -> {after}"))
+    results.append(
+        Result("routes: B's records unchanged", before == after, "" if before == after else f"{before} -> {after}")
+    )
     rpc_results, notes = run_rpc(clients, env_scope, targets)
     return results + rpc_results, notes, len(rules)

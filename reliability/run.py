@@ -5,6 +5,7 @@ isolation matrix, hostile inputs, load, faults during load. Prints one line per 
 writes reliability/RESULTS.md, exits non-zero if a part fails. Traffic goes to 127.0.0.1 only;
 every loop is bounded in count and time.
 """
+
 import argparse
 import configparser
 import datetime
@@ -31,8 +32,13 @@ from reliability.client import PortalClient  # noqa: E402
 sys.path.insert(0, str(HERE.parent / "bench"))
 from measure import HAProxy  # noqa: E402  (the same proxy setup as the benchmarks)
 
-PORTAL_USERS = ["giulia.bianchi@example.com", "luca.verdi@example.com", "marco.rossi@example.com",
-                "sara.conti@example.com", "franco.neri@example.com"]
+PORTAL_USERS = [
+    "giulia.bianchi@example.com",
+    "luca.verdi@example.com",
+    "marco.rossi@example.com",
+    "sara.conti@example.com",
+    "franco.neri@example.com",
+]
 PASSWORD = "demo"
 ONE_MB = b"R" * (1024 * 1024)
 PROXY_502 = " from HAProxy"
@@ -72,12 +78,23 @@ class Odoo:
     def install(self):
         modules = ",".join(["terasoft_portal", *([] if self.args.without_opt_in else OPT_IN_ADDONS)])
         log(f"installing {modules} with demo data in {self.db}...")
-        self.odoo_bin("-d", self.db, "-i", modules, "--with-demo", "--load-language=it_IT", "--stop-after-init", "--no-http",
-                      "--log-level=warn", stdout=subprocess.DEVNULL)
+        self.odoo_bin(
+            "-d",
+            self.db,
+            "-i",
+            modules,
+            "--with-demo",
+            "--load-language=it_IT",
+            "--stop-after-init",
+            "--no-http",
+            "--log-level=warn",
+            stdout=subprocess.DEVNULL,
+        )
 
     def connect(self):
         import odoo
         from odoo.modules.registry import Registry
+
         odoo.tools.config.parse_config(["-c", self.args.config, "--log-level=warn"])
         self.registry = Registry(self.db)
 
@@ -85,16 +102,30 @@ class Odoo:
     def env(self):
         """A superuser env on a fresh cursor, committed on exit."""
         from odoo import SUPERUSER_ID, api
+
         with self.registry.cursor() as cr:
             yield api.Environment(cr, SUPERUSER_ID, {})
 
     def start(self):
         log(f"starting Odoo --workers=2 on 127.0.0.1:{self.port} (log {self.logfile})")
-        cmd = [sys.executable, str(Path(self.args.odoo_src) / "odoo-bin"), "-c", self.args.config, "-d", self.db,
-               f"--db-filter=^{self.db}$", "--workers=2", "--max-cron-threads=0", f"--http-port={self.port}",
-               f"--gevent-port={self.gevent_port}",
-               "--http-interface=127.0.0.1", "--limit-time-real=300", "--limit-time-cpu=120",
-               "--log-level=warn", f"--logfile={self.logfile}"]
+        cmd = [
+            sys.executable,
+            str(Path(self.args.odoo_src) / "odoo-bin"),
+            "-c",
+            self.args.config,
+            "-d",
+            self.db,
+            f"--db-filter=^{self.db}$",
+            "--workers=2",
+            "--max-cron-threads=0",
+            f"--http-port={self.port}",
+            f"--gevent-port={self.gevent_port}",
+            "--http-interface=127.0.0.1",
+            "--limit-time-real=300",
+            "--limit-time-cpu=120",
+            "--log-level=warn",
+            f"--logfile={self.logfile}",
+        ]
         if not self.args.without_opt_in:
             cmd.append(f"--load={SERVER_WIDE_MODULES}")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -113,11 +144,12 @@ class Odoo:
     def wait_ready(self, limit, path="/web/login", client=None):
         """Seconds until ``path`` answers 200 (None after ``limit`` seconds)."""
         import requests
+
         start = time.monotonic()
         self.last_answers = Counter()  # what the probe got instead of a 200, for the report
         while time.monotonic() - start < limit:
             try:
-                response = (client.get(path) if client else requests.get(self.base + path, timeout=5))
+                response = client.get(path) if client else requests.get(self.base + path, timeout=5)
                 if response.status_code == 200:
                     return time.monotonic() - start
                 self.last_answers[response.status_code] += 1
@@ -140,12 +172,19 @@ class Odoo:
     def drop(self):
         if self.registry:
             from odoo.modules.registry import Registry
+
             Registry.delete(self.db)
         import odoo.sql_db
+
         odoo.sql_db.close_all()
         import psycopg2
-        kw = {"dbname": "postgres", "host": self.options["db_host"], "port": self.options["db_port"],
-              "user": self.options["db_user"]}
+
+        kw = {
+            "dbname": "postgres",
+            "host": self.options["db_host"],
+            "port": self.options["db_port"],
+            "user": self.options["db_user"],
+        }
         if self.options.get("db_password"):
             kw["password"] = self.options["db_password"]
         cn = psycopg2.connect(**kw)
@@ -161,10 +200,10 @@ class Load:
     def __init__(self, odoo, sessions, duration, tag):
         self.odoo, self.sessions, self.duration, self.tag = odoo, sessions, duration, tag
         self.statuses = Counter()
-        self.errors = []          # 5xx and exceptions
-        self.error_times = []     # (monotonic time, error): to tell which fault caused it
-        self.tickets = []         # acknowledged ticket markers
-        self.comments = []        # acknowledged comment markers
+        self.errors = []  # 5xx and exceptions
+        self.error_times = []  # (monotonic time, error): to tell which fault caused it
+        self.tickets = []  # acknowledged ticket markers
+        self.comments = []  # acknowledged comment markers
         self.lock = threading.Lock()
         self.requests = 0
         self.category = None
@@ -184,9 +223,15 @@ class Load:
                     kind, response = "detail", client.get(f"/my/tickets/{rnd.choice(own)}" if own else "/my")
                 elif roll < 0.70:
                     kind = "create"
-                    response = client.post("/my/tickets/new", {
-                        "name": marker, "category_id": str(self.category), "description": "Load " + marker,
-                    }, files=[("attachments", (f"{marker}.txt", ONE_MB, "text/plain"))])
+                    response = client.post(
+                        "/my/tickets/new",
+                        {
+                            "name": marker,
+                            "category_id": str(self.category),
+                            "description": "Load " + marker,
+                        },
+                        files=[("attachments", (f"{marker}.txt", ONE_MB, "text/plain"))],
+                    )
                     if response.status_code == 303:
                         own.append(int(response.headers["Location"].rstrip("/").split("/")[-1].split("?")[0]))
                         with self.lock:
@@ -219,8 +264,10 @@ class Load:
 
     def run(self, clients, during=None):
         deadline = time.monotonic() + self.duration
-        threads = [threading.Thread(target=self.worker, args=(i, clients[i], deadline), daemon=True)
-                   for i in range(self.sessions)]
+        threads = [
+            threading.Thread(target=self.worker, args=(i, clients[i], deadline), daemon=True)
+            for i in range(self.sessions)
+        ]
         for thread in threads:
             thread.start()
         if during:
@@ -234,12 +281,17 @@ class Load:
         problems = []
         cr.execute("SELECT name, count(*) FROM terasoft_ticket WHERE name LIKE %s GROUP BY name", (self.tag + "-%",))
         tickets = dict(cr.fetchall())
-        cr.execute("""SELECT substring(body from %s), count(*) FROM mail_message
+        cr.execute(
+            """SELECT substring(body from %s), count(*) FROM mail_message
                        WHERE model='terasoft.ticket' AND message_type='comment' AND body LIKE %s GROUP BY 1""",
-                   (f"Comment ({self.tag}-[0-9]+-[0-9]+-[0-9a-f]+)", f"%Comment {self.tag}-%"))
+            (f"Comment ({self.tag}-[0-9]+-[0-9]+-[0-9a-f]+)", f"%Comment {self.tag}-%"),
+        )
         comments = dict(cr.fetchall())
-        cr.execute("""SELECT name, count(*), min(file_size), min(store_fname) FROM ir_attachment
-                       WHERE name LIKE %s AND res_model='terasoft.ticket' GROUP BY name""", (self.tag + "-%",))
+        cr.execute(
+            """SELECT name, count(*), min(file_size), min(store_fname) FROM ir_attachment
+                       WHERE name LIKE %s AND res_model='terasoft.ticket' GROUP BY name""",
+            (self.tag + "-%",),
+        )
         files = {name: (n, size, fname) for name, n, size, fname in cr.fetchall()}
         filestore = Path(env["ir.attachment"]._filestore())
         lost_files = 0
@@ -275,14 +327,18 @@ def part_isolation(odoo):
     failures = [f"{r.name}: {r.detail}" for r in results if not r.ok]
     rpc = [r for r in results if r.name.startswith("rpc ")]
     models = len({r.name.split(" ")[1].rsplit(".", 1)[0] for r in rpc})
-    line = (f"isolation: {rules} routes, {len(results) - len(rpc)} route probes, {len(rpc)} RPC probes on "
-            f"{models} models with B-only records, {len(results) - len(failures)}/{len(results)} refused")
+    line = (
+        f"isolation: {rules} routes, {len(results) - len(rpc)} route probes, {len(rpc)} RPC probes on "
+        f"{models} models with B-only records, {len(results) - len(failures)}/{len(results)} refused"
+    )
     return line, failures
 
 
 def part_hostile(odoo, count):
-    clients = {"a": PortalClient(odoo.base).login("giulia.bianchi@example.com", PASSWORD),
-               "b": PortalClient(odoo.base).login("luca.verdi@example.com", PASSWORD)}
+    clients = {
+        "a": PortalClient(odoo.base).login("giulia.bianchi@example.com", PASSWORD),
+        "b": PortalClient(odoo.base).login("luca.verdi@example.com", PASSWORD),
+    }
     with odoo.env() as env:
         targets = hostile.prepare(env, "giulia.bianchi@example.com", "luca.verdi@example.com")
     with odoo.env() as env:
@@ -303,12 +359,15 @@ def part_hostile(odoo, count):
         leaks = hostile.internal_leaks(env) - staff_before["leaks"]
     fivexx = sum(n for s, n in stats["statuses"].items() if isinstance(s, int) and s >= 500)
     kinds = len({r.kind for r in requests_})
-    line = (f"hostile: {stats['sent']:,} requests ({kinds} kinds, {time.monotonic() - start:.0f} s), {fivexx} 5xx, "
-            f"{stats['cross']} cross-company all 404: {'yes' if not any('cross' in f for f in stats['failures']) else 'NO'}, "
-            f"stored scripts: {sum('script stored' in f for f in stats['failures'])}, "
-            f"statuses {dict(sorted(stats['statuses'].items(), key=str))}; "
-            f"support user over RPC: {staff['sent']} calls ({dict(staff['kinds'])}), {staff['refused']} refused, "
-            f"{leaks} leaks of internal messages")
+    line = (
+        f"hostile: {stats['sent']:,} requests ({kinds} kinds, {time.monotonic() - start:.0f} s), {fivexx} 5xx, "
+        f"{stats['cross']} cross-company all 404: "
+        f"{'yes' if not any('cross' in f for f in stats['failures']) else 'NO'}, "
+        f"stored scripts: {sum('script stored' in f for f in stats['failures'])}, "
+        f"statuses {dict(sorted(stats['statuses'].items(), key=str))}; "
+        f"support user over RPC: {staff['sent']} calls ({dict(staff['kinds'])}), {staff['refused']} refused, "
+        f"{leaks} leaks of internal messages"
+    )
     return line, stats["failures"] + staff["failures"]
 
 
@@ -323,13 +382,15 @@ def part_load(odoo, sessions, duration):
         tickets, comments, files, problems = load.verify(env)
     fivexx = sum(n for s, n in load.statuses.items() if isinstance(s, int) and s >= 500)
     failures = problems + [f"{len(load.errors)} errors: {Counter(load.errors).most_common(5)}"] * bool(load.errors)
-    line = (f"load: {load.requests:,} requests in {duration} s by {sessions} sessions, {len(load.errors)} errors "
-            f"({fivexx} 5xx), {len(load.tickets):,} tickets created, {tickets:,} found, {files:,} 1 MB files found, "
-            f"{len(load.comments):,} comments, {comments:,} found")
+    line = (
+        f"load: {load.requests:,} requests in {duration} s by {sessions} sessions, {len(load.errors)} errors "
+        f"({fivexx} 5xx), {len(load.tickets):,} tickets created, {tickets:,} found, {files:,} 1 MB files found, "
+        f"{len(load.comments):,} comments, {comments:,} found"
+    )
     return line, failures
 
 
-def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
+def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):  # noqa: C901 - the fault sequence, read top to bottom
     failures, notes = [], []
     with odoo.env() as env:
         category = env["terasoft.ticket.category"].search([], limit=1).id
@@ -361,7 +422,8 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
         # (their emails are queued then), then send the queue
         run_cron_job("acknowledgement", label, lambda env: env["terasoft.ticket"]._cron_acknowledge())
         with odoo.env() as env:
-            env.cr.execute("""SELECT mm.id, m.message_id FROM mail_mail mm JOIN mail_message m ON m.id = mm.mail_message_id
+            env.cr.execute("""SELECT mm.id, m.message_id
+                                FROM mail_mail mm JOIN mail_message m ON m.id = mm.mail_message_id
                                WHERE mm.state IN ('outgoing', 'exception')""")
             queued.update({mid: mail_id for mail_id, mid in env.cr.fetchall()})
         run_cron_job("mail queue", label, lambda env: env["mail.mail"].process_email_queue())
@@ -406,8 +468,10 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
     failures += problems
     for name, seconds in recovery.items():
         if seconds is None or seconds > 10:
-            failures.append(f"server did not serve within 10 s after {name} fault ({seconds}); "
-                            + "; ".join(n for n in notes if not n.startswith("queue run")))
+            failures.append(
+                f"server did not serve within 10 s after {name} fault ({seconds}); "
+                + "; ".join(n for n in notes if not n.startswith("queue run"))
+            )
     received = sink.deliveries
     missing = [mid for mid in queued if mid and mid not in sink.message_ids]
     twice = [key for key, n in received.items() if n > 1]
@@ -420,33 +484,45 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):
     fivexx = sum(n for s, n in load.statuses.items() if isinstance(s, int) and s >= 500)
 
     def after(moment):
-        name, at_ = max(((n, t) for n, t in fault_times.items() if t <= moment), key=lambda f: f[1],
-                        default=("start", moment))
+        name, at_ = max(
+            ((n, t) for n, t in fault_times.items() if t <= moment), key=lambda f: f[1], default=("start", moment)
+        )
         return f"{moment - at_:.1f} s after {name}"
+
     # A request in flight in the worker killed with -9 gets no answer from it: without a proxy
     # the client sees its connection reset ("connection errors during faults"), through HAProxy
     # a 502 (GETs are sent again by HAProxy; a POST is not, it may have been saved). Count those
     # 502s with the connection errors; any other 5xx is a failure (the issue asks for none).
     killed_at = fault_times.get("worker kill")
-    died_with_worker = [(moment, error) for moment, error in load.error_times if error.endswith(PROXY_502)
-                        and killed_at is not None and 0 <= moment - killed_at <= 5]
-    other_5xx = [(moment, error) for moment, error in load.error_times
-                 if "HTTP 5" in error and (moment, error) not in died_with_worker]
+    died_with_worker = [
+        (moment, error)
+        for moment, error in load.error_times
+        if error.endswith(PROXY_502) and killed_at is not None and 0 <= moment - killed_at <= 5
+    ]
+    other_5xx = [
+        (moment, error)
+        for moment, error in load.error_times
+        if "HTTP 5" in error and (moment, error) not in died_with_worker
+    ]
     if other_5xx:
-        failures.append(f"{len(other_5xx)} HTTP 5xx answers: " + "; ".join(
-            f"{error} ({after(moment)})" for moment, error in other_5xx)[:600])
+        failures.append(
+            f"{len(other_5xx)} HTTP 5xx answers: "
+            + "; ".join(f"{error} ({after(moment)})" for moment, error in other_5xx)[:600]
+        )
     rec = ", ".join(f"{k} {v:.1f} s" if v is not None else f"{k} NOT" for k, v in recovery.items())
-    line = (f"faults: kill -9 worker, {'PostgreSQL restart' if pg_datadir else 'PostgreSQL restart skipped (' + pg_skip_reason + ')'}"
-            f", SMTP down 10 s; {load.requests:,} requests ({fivexx - len(died_with_worker)} 5xx, "
-            f"{load.statuses.get('exc', 0)} connection errors during faults"
-            f"{' (' + ', '.join(f'{e} {after(m)}' for m, e in load.error_times if 'HTTP' not in e) + ')' if load.statuses.get('exc') else ''}"
-            f", {len(died_with_worker)} requests "
-            f"lost with the killed worker: "
-            f"{', '.join(f'{e} {after(m)}' for m, e in died_with_worker) or 'none'}); serving again after: {rec}; "
-            f"{len(load.tickets)} tickets / "
-            f"{len(load.comments)} comments acknowledged, {tickets} / {comments} found, {files} files found; "
-            f"emails: {len(queued)} queued, {sum(received.values())} received ({received_before} before the "
-            f"final queue runs), {len(missing)} lost, {len(twice)} sent twice")
+    line = (
+        f"faults: kill -9 worker, {'PostgreSQL restart' if pg_datadir else 'PostgreSQL restart skipped (' + pg_skip_reason + ')'}"  # noqa: E501 - one expression, clearer whole
+        f", SMTP down 10 s; {load.requests:,} requests ({fivexx - len(died_with_worker)} 5xx, "
+        f"{load.statuses.get('exc', 0)} connection errors during faults"
+        f"{' (' + ', '.join(f'{e} {after(m)}' for m, e in load.error_times if 'HTTP' not in e) + ')' if load.statuses.get('exc') else ''}"  # noqa: E501 - one expression, clearer whole
+        f", {len(died_with_worker)} requests "
+        f"lost with the killed worker: "
+        f"{', '.join(f'{e} {after(m)}' for m, e in died_with_worker) or 'none'}); serving again after: {rec}; "
+        f"{len(load.tickets)} tickets / "
+        f"{len(load.comments)} comments acknowledged, {tickets} / {comments} found, {files} files found; "
+        f"emails: {len(queued)} queued, {sum(received.values())} received ({received_before} before the "
+        f"final queue runs), {len(missing)} lost, {len(twice)} sent twice"
+    )
     return line, failures
 
 
@@ -455,11 +531,17 @@ def write_results(lines, ok, args):
     path = HERE / "RESULTS.md"
     machine = f"{platform.node()}, {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     text = [
-        "# Reliability results", "",
+        "# Reliability results",
+        "",
         f"Run: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, machine: {machine}.",
-        f"Command: `make reliability` (sessions={args.sessions}, load {args.duration} s, faults {args.fault_duration} s, "
-        f"hostile {args.hostile} requests). Result: **{'PASS' if ok else 'FAIL'}**.", "",
-        "```", *lines, "```", "",
+        f"Command: `make reliability` (sessions={args.sessions}, load {args.duration} s, "
+        f"faults {args.fault_duration} s, "
+        f"hostile {args.hostile} requests). Result: **{'PASS' if ok else 'FAIL'}**.",
+        "",
+        "```",
+        *lines,
+        "```",
+        "",
     ]
     path.write_text("\n".join(text))
 
@@ -477,11 +559,16 @@ def main():
     parser.add_argument("--no-pg-restart", metavar="REASON", default="")
     parser.add_argument("--parts", default="isolation,hostile,load,faults")
     parser.add_argument("--no-proxy", action="store_true", help="talk to Odoo directly, without HAProxy")
-    parser.add_argument("--ports", metavar="LOW-HIGH",
-                        help="take every port (Odoo, its websocket process, HAProxy, SMTP sink) from this range")
-    parser.add_argument("--without-opt-in", action="store_true",
-                        help="terasoft_portal alone: without the opt-in addons %s (Odoo's own behaviour)"
-                        % ", ".join(OPT_IN_ADDONS))
+    parser.add_argument(
+        "--ports",
+        metavar="LOW-HIGH",
+        help="take every port (Odoo, its websocket process, HAProxy, SMTP sink) from this range",
+    )
+    parser.add_argument(
+        "--without-opt-in",
+        action="store_true",
+        help="terasoft_portal alone: without the opt-in addons %s (Odoo's own behaviour)" % ", ".join(OPT_IN_ADDONS),
+    )
     args = parser.parse_args()
     if args.ports:
         low, high = (int(p) for p in args.ports.split("-"))
@@ -502,8 +589,15 @@ def main():
         odoo.connect()
         with odoo.env() as env:
             env["ir.mail_server"].search([]).active = False
-            env["ir.mail_server"].create({"name": "reliability sink", "smtp_host": "127.0.0.1",
-                                          "smtp_port": sink.port, "smtp_encryption": "none", "sequence": 1})
+            env["ir.mail_server"].create(
+                {
+                    "name": "reliability sink",
+                    "smtp_host": "127.0.0.1",
+                    "smtp_port": sink.port,
+                    "smtp_encryption": "none",
+                    "sequence": 1,
+                }
+            )
             env["mail.mail"].search([("state", "in", ("outgoing", "exception"))]).unlink()
         odoo.start()
         for part in parts:

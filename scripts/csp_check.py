@@ -4,6 +4,7 @@ Content-Security-Policy violations and script errors each one logs (CDP over web
     .venv/bin/python scripts/csp_check.py http://127.0.0.1:8069 giulia.bianchi@example.com demo \
         /my /my/tickets /my/tickets/new /my/faq /web/login /access/request /web/reset_password
 """
+
 import json
 import re
 import subprocess
@@ -22,9 +23,21 @@ page = s.get(f"{BASE}/web/login").text
 csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 r = s.post(f"{BASE}/web/login", data={"login": login, "password": password, "csrf_token": csrf}, allow_redirects=False)
 sid = s.cookies.get("session_id")
-proc = subprocess.Popen(["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
-    "--disable-background-networking", "--disable-component-update", "--remote-debugging-port=9377",
-    "--user-data-dir=" + tempfile.mkdtemp(prefix="csp_check_"), "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+proc = subprocess.Popen(
+    [
+        "/usr/bin/chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--remote-debugging-port=9377",
+        "--user-data-dir=" + tempfile.mkdtemp(prefix="csp_check_"),
+        "about:blank",
+    ],
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
+)
 try:
     for _ in range(50):
         try:
@@ -35,10 +48,12 @@ try:
     tab = next(t for t in tabs if t["type"] == "page")
     ws = websocket.create_connection(tab["webSocketDebuggerUrl"])
     n = [0]
+
     def send(method, **params):
         n[0] += 1
         ws.send(json.dumps({"id": n[0], "method": method, "params": params}))
         return n[0]
+
     for m in ("Log.enable", "Runtime.enable", "Page.enable", "Network.enable"):
         send(m)
     host = re.sub(r"https?://([^:/]+).*", r"\1", BASE)

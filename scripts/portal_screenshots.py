@@ -5,6 +5,7 @@ Usage: .venv/bin/python scripts/portal_screenshots.py http://127.0.0.1:8069 docs
 Every page is shot at desktop width (1280 px, ``portal_<page>.png``) and at phone width
 (390 px, ``portal_<page>_phone.png``), whole page. Pages: see PAGES; none given = all.
 """
+
 import base64
 import json
 import subprocess
@@ -18,10 +19,22 @@ import websocket
 BASE, OUT = sys.argv[1].rstrip("/"), sys.argv[2].rstrip("/")
 PORT = 9333
 profile = tempfile.mkdtemp()
-chrome = subprocess.Popen(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                           f"--remote-debugging-port={PORT}", f"--user-data-dir={profile}",
-                           "--window-size=1280,900", "--lang=it-IT", "about:blank"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+chrome = subprocess.Popen(
+    [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--remote-debugging-port={PORT}",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,900",
+        "--lang=it-IT",
+        "about:blank",
+    ],
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
+)
 try:
     for _ in range(50):
         try:
@@ -49,18 +62,30 @@ try:
 
     def first_link(pattern):
         """The first link of the page whose URL matches the regular expression ``pattern``."""
-        return js("[...document.querySelectorAll('a[href]')].map(a => a.href)"
-                  f".find(h => new RegExp({json.dumps(pattern)}).test(h)) || ''")
+        return js(
+            "[...document.querySelectorAll('a[href]')].map(a => a.href)"
+            f".find(h => new RegExp({json.dumps(pattern)}).test(h)) || ''"
+        )
 
     def capture(page, url, wait=3):
         """``url`` at desktop and phone width, the whole page, into portal_<page>[_phone].png."""
         for width, suffix, mobile in ((1280, "", False), (390, "_phone", True)):
-            cdp("Emulation.setDeviceMetricsOverride", width=width, height=900 if not mobile else 844,
-                deviceScaleFactor=1, mobile=mobile)
+            cdp(
+                "Emulation.setDeviceMetricsOverride",
+                width=width,
+                height=900 if not mobile else 844,
+                deviceScaleFactor=1,
+                mobile=mobile,
+            )
             goto(url, wait)
             height = js("document.documentElement.scrollHeight") or 900
-            cdp("Emulation.setDeviceMetricsOverride", width=width, height=min(height, 4000),
-                deviceScaleFactor=1, mobile=mobile)
+            cdp(
+                "Emulation.setDeviceMetricsOverride",
+                width=width,
+                height=min(height, 4000),
+                deviceScaleFactor=1,
+                mobile=mobile,
+            )
             time.sleep(0.5)
             data = cdp("Page.captureScreenshot", format="png", captureBeyondViewport=False)["data"]
             with open(f"{OUT}/portal_{page}{suffix}.png", "wb") as file:
@@ -77,9 +102,11 @@ try:
             capture(page, f"{BASE}{path}")
     for _attempt in range(3):  # a cold server may still be building its assets
         goto(f"{BASE}/web/login")
-        js("document.querySelector('input[name=login]').value='giulia.bianchi@example.com';"
-           "document.querySelector('input[name=password]').value='demo';"
-           "document.querySelector('form.oe_login_form button[type=submit]').click()")
+        js(
+            "document.querySelector('input[name=login]').value='giulia.bianchi@example.com';"
+            "document.querySelector('input[name=password]').value='demo';"
+            "document.querySelector('form.oe_login_form button[type=submit]').click()"
+        )
         time.sleep(4)
         if "/web/login" not in (js("location.pathname") or "/web/login"):
             break
@@ -92,10 +119,17 @@ try:
     goto(f"{BASE}/my/contacts", wait=3)
     contact_url = first_link(r"/my/contacts/\d+$")
     PAGES = [
-        ("home", f"{BASE}/my"), ("ticket_list", f"{BASE}/my/tickets"), ("ticket_new", f"{BASE}/my/tickets/new"),
-        ("ticket_page", ticket_url), ("faq", f"{BASE}/my/faq"), ("faq_entry", faq_url),
-        ("documents", f"{BASE}/my/documents"), ("contacts", f"{BASE}/my/contacts"), ("contact", contact_url),
-        ("company", f"{BASE}/my/company"), ("preferences", f"{BASE}/my/account"),
+        ("home", f"{BASE}/my"),
+        ("ticket_list", f"{BASE}/my/tickets"),
+        ("ticket_new", f"{BASE}/my/tickets/new"),
+        ("ticket_page", ticket_url),
+        ("faq", f"{BASE}/my/faq"),
+        ("faq_entry", faq_url),
+        ("documents", f"{BASE}/my/documents"),
+        ("contacts", f"{BASE}/my/contacts"),
+        ("contact", contact_url),
+        ("company", f"{BASE}/my/company"),
+        ("preferences", f"{BASE}/my/account"),
     ]
     for page, url in PAGES:
         if url and (not wanted or page in wanted):

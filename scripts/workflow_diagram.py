@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python scripts/workflow_diagram.py   (output pasted in docs/workflow.md)
 """
+
 import os
 import sys
 

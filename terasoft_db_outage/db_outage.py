@@ -63,6 +63,7 @@ The ``ir.http`` overrides (models/ir_http.py) do the rest: ``_post_dispatch`` ca
 prepare_commit, ``_handle_error`` turns the error into an honest 503 without touching the dead
 cursor.
 """
+
 import hashlib
 import inspect
 import logging
@@ -95,8 +96,9 @@ MODULE = "terasoft_db_outage"
 CONNECTION_SQLSTATES = ("08", "57P")
 
 UNAVAILABLE = _lt("The service is briefly unavailable. Please try again in a few seconds.")
-UNCERTAIN = _lt("The service was interrupted while saving your request. "
-                "Check whether it was saved before you send it again.")
+UNCERTAIN = _lt(
+    "The service was interrupted while saving your request. Check whether it was saved before you send it again."
+)
 
 
 class DatabaseGone(Exception):
@@ -175,6 +177,7 @@ def wait_for_database(dbname, deadline):
     """Seconds until PostgreSQL accepts a connection to ``dbname`` again, or None if it still
     refuses at ``deadline`` (``time.monotonic()``). Raises DatabaseGone when the server answers
     but ``dbname`` cannot be opened."""
+
     def answers(name):
         try:
             _query(name, "SELECT 1")
@@ -202,12 +205,19 @@ def service_unavailable(request, uncertain=False):
     if request is not None and getattr(request, "session", None) is not None:
         lang = request.session.context.get("lang") or lang
     message = (UNCERTAIN if uncertain else UNAVAILABLE)._translate(lang)
-    body = (f'<!DOCTYPE html><html lang="{escape(lang[:2])}"><head><meta charset="utf-8"/>'
-            f"<title>503</title></head><body><h1>503</h1><p>{escape(message)}</p></body></html>")
-    return werkzeug.wrappers.Response(body, status=503, content_type="text/html; charset=utf-8", headers={
-        "Retry-After": str(RETRY_AFTER),
-        "Cache-Control": "no-store",
-    })
+    body = (
+        f'<!DOCTYPE html><html lang="{escape(lang[:2])}"><head><meta charset="utf-8"/>'
+        f"<title>503</title></head><body><h1>503</h1><p>{escape(message)}</p></body></html>"
+    )
+    return werkzeug.wrappers.Response(
+        body,
+        status=503,
+        content_type="text/html; charset=utf-8",
+        headers={
+            "Retry-After": str(RETRY_AFTER),
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _rewind_uploads(request):
@@ -222,6 +232,7 @@ def _rewind_uploads(request):
 
 class _Attempt:
     """What one run of a request leaves for serve_db_through_outages (see prepare_commit)."""
+
     __slots__ = ("response", "txid", "txid_read")
 
     def __init__(self):
@@ -247,6 +258,7 @@ def prepare_commit(request, response):
         cr.execute("SELECT txid_current_if_assigned()")
         attempt.txid = cr.fetchone()[0]
         attempt.txid_read = True
+
     cr.precommit.add(read_transaction_id)
 
 
@@ -282,12 +294,16 @@ def serve_db_through_outages(request, serve_db):
         try:
             waited = wait_for_database(request.db, deadline)
         except DatabaseGone:
-            raise failure  # not an outage: Odoo's own handling (serve without database)
+            raise failure from None  # not an outage: Odoo's own handling (serve without database)
         if waited is None:
             if reached_commit(failure):
                 raise failure  # 503 "check whether it was saved" (ir.http._handle_error)
-            _logger.warning("%s %s: database connection lost (%s) and PostgreSQL still unreachable: 503",
-                            method, path, type(failure).__name__)
+            _logger.warning(
+                "%s %s: database connection lost (%s) and PostgreSQL still unreachable: 503",
+                method,
+                path,
+                type(failure).__name__,
+            )
             return service_unavailable(request)
         why = "nothing committed"
         if reached_commit(failure) and method in SAFE_HTTP_METHODS:
@@ -297,20 +313,33 @@ def serve_db_through_outages(request, serve_db):
         elif reached_commit(failure):
             status = transaction_status(request.db, attempt.txid)
             if status == "committed" and attempt.response is not None:
-                _logger.warning("%s %s: database connection lost during COMMIT (%s), which was applied: "
-                                "answering as prepared", method, path, type(failure).__name__)
+                _logger.warning(
+                    "%s %s: database connection lost during COMMIT (%s), which was applied: answering as prepared",
+                    method,
+                    path,
+                    type(failure).__name__,
+                )
                 return attempt.response
             if status != "aborted":
                 raise failure  # 503 "check whether it was saved" (ir.http._handle_error)
             why = "its COMMIT was not applied"
         if retries >= MAX_RETRIES or not _rewind_uploads(request):
-            _logger.warning("%s %s: database connection lost (%s) %d times: 503", method, path,
-                            type(failure).__name__, retries + 1)
+            _logger.warning(
+                "%s %s: database connection lost (%s) %d times: 503", method, path, type(failure).__name__, retries + 1
+            )
             return service_unavailable(request)
         retries += 1
-        _logger.warning("%s %s: database connection lost, %s (%s), PostgreSQL answers again after %.1f s: "
-                        "serving the request again (%d/%d)", method, path, why,
-                        type(failure).__name__, waited, retries, MAX_RETRIES)
+        _logger.warning(
+            "%s %s: database connection lost, %s (%s), PostgreSQL answers again after %.1f s: "
+            "serving the request again (%d/%d)",
+            method,
+            path,
+            why,
+            type(failure).__name__,
+            waited,
+            retries,
+            MAX_RETRIES,
+        )
         reset_request(request, initial_state)
 
 
@@ -360,8 +389,10 @@ def check_odoo_internals(serve_db=None):
     for name in ("retrying", "cursor", "check_signaling", "RegistryError"):
         if name not in names:
             problems.append(f"Request._serve_db no longer uses {name}")
-    if "_serve_db" not in odoo.http.Application.__call__.__code__.co_names \
-            or "RegistryError" not in odoo.http.Application.__call__.__code__.co_names:
+    if (
+        "_serve_db" not in odoo.http.Application.__call__.__code__.co_names
+        or "RegistryError" not in odoo.http.Application.__call__.__code__.co_names
+    ):
         problems.append("Application.__call__ no longer serves _serve_db and handles RegistryError")
     if list(inspect.signature(odoo.service.model.retrying).parameters) != ["func", "env"]:
         problems.append("service.model.retrying(func, env) changed")

@@ -1,7 +1,7 @@
 {
     "name": "Terasoft: emails handed to the SMTP server at most once",
     "summary": "Opt-in: no email sent twice after a crash between the SMTP server's acceptance and "
-               "the COMMIT; emails that failed because the SMTP server was unreachable are retried",
+    "the COMMIT; emails that failed because the SMTP server was unreachable are retried",
     "version": "19.0.1.0.0",
     "category": "Hidden/Tools",
     "author": "Terasoft",

@@ -1,10 +1,12 @@
 """Shared fixtures of the terasoft_portal test suite (run with pytest-odoo, see README)."""
+
 from contextlib import contextmanager
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.addons.base.models.ir_cron import IrCron
 from odoo.tests import HttpCase, TransactionCase, freeze_time, new_test_user, tagged
+
+from odoo.addons.base.models.ir_cron import IrCron
 
 
 class TerasoftMixin:
@@ -22,8 +24,8 @@ class TerasoftMixin:
         cls.alfa = ref("terasoft_portal.partner_alfa_demo")
         cls.beta = ref("terasoft_portal.partner_beta_demo")
         cls.gamma = ref("terasoft_portal.partner_gamma_demo")
-        cls.giulia = ref("terasoft_portal.user_giulia_bianchi_demo")   # Alfa, scope company
-        cls.luca = ref("terasoft_portal.user_luca_verdi_demo")         # Beta, scope company
+        cls.giulia = ref("terasoft_portal.user_giulia_bianchi_demo")  # Alfa, scope company
+        cls.luca = ref("terasoft_portal.user_luca_verdi_demo")  # Beta, scope company
         cls.support = ref("terasoft_portal.user_supporto_demo")
         cls.manager = ref("terasoft_portal.user_responsabile_demo")
         cls.cat_paghe = ref("terasoft_portal.category_paghe_demo")
@@ -41,12 +43,14 @@ class TerasoftMixin:
 
     @classmethod
     def _ticket(cls, partner, **vals):
-        return cls.env["terasoft.ticket"].create({
-            "name": vals.pop("name", "Cedolino errato"),
-            "partner_id": partner.id,
-            "category_id": vals.pop("category_id", cls.cat_paghe.id),
-            **vals,
-        })
+        return cls.env["terasoft.ticket"].create(
+            {
+                "name": vals.pop("name", "Cedolino errato"),
+                "partner_id": partner.id,
+                "category_id": vals.pop("category_id", cls.cat_paghe.id),
+                **vals,
+            }
+        )
 
 
 @tagged("standard", "post_install", "-at_install")  # Odoo 19 needs test tags outside odoo.addons
@@ -75,4 +79,5 @@ def patch_cron_commit():
     def fake_commit_progress(self, processed=0, *, remaining=None, deactivate=False):
         calls.append(processed)
         return float("inf")
+
     return patch.object(IrCron, "_commit_progress", fake_commit_progress), calls

@@ -1,4 +1,5 @@
 """Controlled portal access: access requests, approval and invitation, IP allow-list, support period."""
+
 import re
 from datetime import date, timedelta
 from unittest.mock import patch
@@ -22,15 +23,21 @@ def _refused(response, address="127.0.0.1"):
 
 def _request_values(**vals):
     return {
-        "first_name": "Nadia", "last_name": "Longo", "email": "nadia.longo@example.com",
-        "company_name": "Alfa Paghe S.r.l.", "vat": "IT 01234567897", "department": "Ufficio Paghe",
-        "function": "Addetta paghe", "phone": "+39 02 1234 5630", "mobile": "+39 347 000 1111",
-        "ip_addresses": "127.0.0.1, 10.0.0.0/8", **vals,
+        "first_name": "Nadia",
+        "last_name": "Longo",
+        "email": "nadia.longo@example.com",
+        "company_name": "Alfa Paghe S.r.l.",
+        "vat": "IT 01234567897",
+        "department": "Ufficio Paghe",
+        "function": "Addetta paghe",
+        "phone": "+39 02 1234 5630",
+        "mobile": "+39 347 000 1111",
+        "ip_addresses": "127.0.0.1, 10.0.0.0/8",
+        **vals,
     }
 
 
 class TestAccessRequestModel(MockEmail, TerasoftCase):
-
     def _request(self, **vals):
         return self.env["terasoft.access.request"].sudo()._portal_create(_request_values(**vals), "198.51.100.1")
 
@@ -41,17 +48,25 @@ class TestAccessRequestModel(MockEmail, TerasoftCase):
         self.assertEqual(access_request.state, "approved")
         self.assertEqual(access_request.company_partner_id, self.alfa)
         contact = access_request.partner_id
-        self.assertRecordValues(contact, [{
-            "parent_id": self.alfa.id, "email": "nadia.longo@example.com", "first_name": "Nadia",
-            "department": "Ufficio Paghe", "ip_allowlist": "127.0.0.1, 10.0.0.0/8",
-        }])
+        self.assertRecordValues(
+            contact,
+            [
+                {
+                    "parent_id": self.alfa.id,
+                    "email": "nadia.longo@example.com",
+                    "first_name": "Nadia",
+                    "department": "Ufficio Paghe",
+                    "ip_allowlist": "127.0.0.1, 10.0.0.0/8",
+                }
+            ],
+        )
         user = access_request.user_id
         self.assertTrue(user._is_portal())
         self.assertEqual(user.login, "nadia.longo@example.com")
         invitation = [mail for mail in self._mails if "nadia.longo@example.com" in str(mail["email_to"])]
         self.assertEqual(len(invitation), 1)
         self.assertIn("nadia.longo@example.com", invitation[0]["body"])  # the login
-        self.assertIn("/web/signup?", invitation[0]["body"])              # the set-password link
+        self.assertIn("/web/signup?", invitation[0]["body"])  # the set-password link
 
     def test_approval_matches_existing_contact_by_email(self):
         marco = self.env.ref("terasoft_portal.partner_marco_rossi_demo")
@@ -65,7 +80,9 @@ class TestAccessRequestModel(MockEmail, TerasoftCase):
         access_request = self._request(company_name="Delta Lavoro S.r.l.", vat="IT11122233344")
         with self.mock_mail_gateway():
             access_request.action_approve()
-        self.assertRecordValues(access_request.company_partner_id, [{"name": "Delta Lavoro S.r.l.", "is_company": True}])
+        self.assertRecordValues(
+            access_request.company_partner_id, [{"name": "Delta Lavoro S.r.l.", "is_company": True}]
+        )
 
     def test_approval_refused_when_contact_already_has_a_user(self):
         access_request = self._request(email="giulia.bianchi@example.com")
@@ -106,14 +123,14 @@ class TestAccessRequestModel(MockEmail, TerasoftCase):
 
     def test_parse_ip_allowlist(self):
         networks = parse_ip_allowlist("192.0.2.10-192.0.2.12\n10.0.0.0/8; 2001:db8::1")
-        self.assertEqual([str(n) for n in networks],
-                         ["192.0.2.10/31", "192.0.2.12/32", "10.0.0.0/8", "2001:db8::1/128"])
+        self.assertEqual(
+            [str(n) for n in networks], ["192.0.2.10/31", "192.0.2.12/32", "10.0.0.0/8", "2001:db8::1/128"]
+        )
         with self.assertRaises(ValueError):
             parse_ip_allowlist("10.0.0.0/33")
 
 
 class TestIpAllowList(TerasoftCase):
-
     def test_contact_list_replaces_company_list(self):
         giulia = self.giulia.partner_id
         self.alfa.ip_allowlist = "10.0.0.0/8"
@@ -142,7 +159,6 @@ class TestIpAllowList(TerasoftCase):
 
 
 class TestSupportPeriod(TerasoftCase):
-
     def setUp(self):
         super().setUp()
         self.contact = self.giulia.partner_id
@@ -177,7 +193,6 @@ class TestSupportPeriod(TerasoftCase):
 
 
 class TestAccessHttp(MockEmail, TerasoftHttpCase):
-
     def setUp(self):
         super().setUp()
         # Failed logins put 127.0.0.1 on Odoo's login cooldown for the whole registry.
@@ -191,8 +206,11 @@ class TestAccessHttp(MockEmail, TerasoftHttpCase):
     def _login(self, login, password, headers=None):
         self.authenticate(None, None)
         token = self._csrf("/web/login", headers=headers)
-        return self.url_open("/web/login", headers=headers, data={
-            "login": login, "password": password, "csrf_token": token, "redirect": "/my/faq"})
+        return self.url_open(
+            "/web/login",
+            headers=headers,
+            data={"login": login, "password": password, "csrf_token": token, "redirect": "/my/faq"},
+        )
 
     def _logged_in(self, response):
         return response.status_code == 200 and "/my/faq" in response.url and "/web/login" not in response.url
@@ -211,7 +229,9 @@ class TestAccessHttp(MockEmail, TerasoftHttpCase):
     def test_request_then_approval_then_password_then_login(self):
         form = self.url_open("/access/request")
         self.assertIn("127.0.0.1", form.text)  # the detected address is prefilled
-        done = self.url_open("/access/request", data=dict(_request_values(), csrf_token=CSRF_RE.search(form.text).group(1)))
+        done = self.url_open(
+            "/access/request", data=dict(_request_values(), csrf_token=CSRF_RE.search(form.text).group(1))
+        )
         self.assertIn(DONE, done.text)
         access_request = self.env["terasoft.access.request"].search([("email", "=", "nadia.longo@example.com")])
         self.assertRecordValues(access_request, [{"state": "new", "request_ip": "127.0.0.1"}])
@@ -225,23 +245,36 @@ class TestAccessHttp(MockEmail, TerasoftHttpCase):
         page = self.url_open(link)
         self.assertEqual(page.status_code, 200)
         token = re.search(r"token=([^&]+)", link).group(1)
-        self.url_open("/web/signup", data={
-            "login": "nadia.longo@example.com", "name": "Nadia Longo", "token": token,
-            "password": "Ciao-Portale-2026", "confirm_password": "Ciao-Portale-2026",
-            "csrf_token": CSRF_RE.search(page.text).group(1)})
+        self.url_open(
+            "/web/signup",
+            data={
+                "login": "nadia.longo@example.com",
+                "name": "Nadia Longo",
+                "token": token,
+                "password": "Ciao-Portale-2026",
+                "confirm_password": "Ciao-Portale-2026",
+                "csrf_token": CSRF_RE.search(page.text).group(1),
+            },
+        )
         self.assertTrue(self._logged_in(self._login("nadia.longo@example.com", "Ciao-Portale-2026")))
         self.assertFalse(self._logged_in(self._login("nadia.longo@example.com", "wrong-password")))
 
     def test_honeypot_creates_nothing_but_answers_the_same(self):
         token = self._csrf("/access/request")
-        response = self.url_open("/access/request", data=dict(_request_values(), website_url="http://spam", csrf_token=token))
+        response = self.url_open(
+            "/access/request", data=dict(_request_values(), website_url="http://spam", csrf_token=token)
+        )
         self.assertIn(DONE, response.text)
         self.assertFalse(self.env["terasoft.access.request"].search([("email", "=", "nadia.longo@example.com")]))
 
     def test_existing_account_is_not_revealed(self):
         token = self._csrf("/access/request")
-        known = self.url_open("/access/request", data=dict(_request_values(email="giulia.bianchi@example.com"), csrf_token=token))
-        unknown = self.url_open("/access/request", data=dict(_request_values(email="nessuno@example.com"), csrf_token=token))
+        known = self.url_open(
+            "/access/request", data=dict(_request_values(email="giulia.bianchi@example.com"), csrf_token=token)
+        )
+        unknown = self.url_open(
+            "/access/request", data=dict(_request_values(email="nessuno@example.com"), csrf_token=token)
+        )
         self.assertEqual(known.status_code, unknown.status_code)
         self.assertIn(DONE, known.text)
         self.assertIn(DONE, unknown.text)
@@ -250,7 +283,9 @@ class TestAccessHttp(MockEmail, TerasoftHttpCase):
         self.ICP.set_param("terasoft_portal.access_request_rate_limit", "2")
         token = self._csrf("/access/request")
         for index in range(3):
-            response = self.url_open("/access/request", data=dict(_request_values(email=f"r{index}@example.com"), csrf_token=token))
+            response = self.url_open(
+                "/access/request", data=dict(_request_values(email=f"r{index}@example.com"), csrf_token=token)
+            )
         self.assertNotIn(DONE, response.text)
         self.assertIn("alert-danger", response.text)
         self.assertEqual(self.env["terasoft.access.request"].search_count([("request_ip", "=", "127.0.0.1")]), 2)
@@ -299,8 +334,14 @@ class TestAccessHttp(MockEmail, TerasoftHttpCase):
         self.assertTrue(_refused(self._login("giulia.bianchi@example.com", "demo", headers=headers)))
         with patch.dict(config.options, {"proxy_mode": True}):
             self.assertTrue(self._logged_in(self._login("giulia.bianchi@example.com", "demo", headers=headers)))
-            self.assertTrue(_refused(self._login(
-                "giulia.bianchi@example.com", "demo", headers=dict(headers, **{"X-Forwarded-For": "192.0.2.1"})), "192.0.2.1"))
+            self.assertTrue(
+                _refused(
+                    self._login(
+                        "giulia.bianchi@example.com", "demo", headers=dict(headers, **{"X-Forwarded-For": "192.0.2.1"})
+                    ),
+                    "192.0.2.1",
+                )
+            )
 
     def test_open_session_is_closed_from_other_address(self):
         self.authenticate("giulia.bianchi@example.com", "demo")

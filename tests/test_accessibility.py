@@ -8,6 +8,7 @@ asserted here, so the test fails on any serious or critical violation that is no
 ``ODOO_KNOWN`` (violations of Odoo's own templates that an inheriting view cannot fix
 cleanly, listed in the README).
 """
+
 import json
 import logging
 import os
@@ -16,14 +17,16 @@ from pathlib import Path
 
 from .common import TerasoftHttpCase
 
-AXE_JS = Path(os.environ.get("AXE_CORE_JS") or
-              Path(__file__).resolve().parent.parent / ".local/node_modules/axe-core/axe.min.js")
+AXE_JS = Path(
+    os.environ.get("AXE_CORE_JS") or Path(__file__).resolve().parent.parent / ".local/node_modules/axe-core/axe.min.js"
+)
 RESULT_PREFIX = "AXE_RESULT "
 
 # (rule id, CSS selector of the element) of Odoo's own markup left as is; see README.
 ODOO_KNOWN = set()
 
-AXE_RUN = """
+AXE_RUN = (
+    """
 (async () => {
     const results = await axe.run(document, {
         runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
@@ -40,7 +43,9 @@ AXE_RUN = """
     console.log("%s" + JSON.stringify({url: location.pathname, lang: document.documentElement.lang, violations}));
     console.log("test successful");
 })()
-""" % RESULT_PREFIX
+"""
+    % RESULT_PREFIX
+)
 
 
 class _DropHugeCode(logging.Filter):
@@ -52,13 +57,12 @@ class _DropHugeCode(logging.Filter):
 
 @unittest.skipUnless(AXE_JS.is_file(), f"axe-core not installed ({AXE_JS}): run scripts/setup.sh test")
 class TestAccessibility(TerasoftHttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.axe_source = AXE_JS.read_text(encoding="utf-8")
         ref = cls.env.ref
-        cls.ticket = ref("terasoft_portal.ticket_t11_demo")          # Giulia's, resolved, with comments
+        cls.ticket = ref("terasoft_portal.ticket_t11_demo")  # Giulia's, resolved, with comments
         cls.faq = cls.env["terasoft.faq"].search([("is_published", "=", True)], limit=1)
         cls.contact = ref("terasoft_portal.partner_marco_rossi_demo")
 
@@ -74,8 +78,11 @@ class TestAccessibility(TerasoftHttpCase):
         self.assertEqual(len(payloads), 1, "axe-core did not report")
         payload = payloads[0]
         self.assertTrue(payload["lang"], f"{url}: <html> has no lang")
-        return [v for v in payload["violations"]
-                if v["impact"] in ("serious", "critical") and (v["id"], v["target"]) not in ODOO_KNOWN]
+        return [
+            v
+            for v in payload["violations"]
+            if v["impact"] in ("serious", "critical") and (v["id"], v["target"]) not in ODOO_KNOWN
+        ]
 
     def _run_axe(self, url, before, login):
         """Run axe-core on ``url`` (after the JS ``before``); the payloads it printed."""
@@ -92,8 +99,11 @@ class TestAccessibility(TerasoftHttpCase):
 
     def _assert_accessible(self, url, login="giulia.bianchi@example.com"):
         violations = self._axe(url, login)
-        self.assertFalse(violations, f"{url}: {len(violations)} serious/critical axe violations:\n"
-                         + "\n".join(json.dumps(v, ensure_ascii=False) for v in violations))
+        self.assertFalse(
+            violations,
+            f"{url}: {len(violations)} serious/critical axe violations:\n"
+            + "\n".join(json.dumps(v, ensure_ascii=False) for v in violations),
+        )
 
     def test_home(self):
         self._assert_accessible("/my")
@@ -136,13 +146,15 @@ class TestAccessibility(TerasoftHttpCase):
 
     def test_the_check_can_fail(self):
         """The same run reports a violation planted in a page (an input without label)."""
-        payload, = self._run_axe("/web/login", "document.body.insertAdjacentHTML('beforeend', "
-                                 "'<input type=\"text\" id=\"o_planted\">');\n", None)
+        (payload,) = self._run_axe(
+            "/web/login",
+            "document.body.insertAdjacentHTML('beforeend', '<input type=\"text\" id=\"o_planted\">');\n",
+            None,
+        )
         self.assertIn(("label", "#o_planted"), {(v["id"], v["target"]) for v in payload["violations"]})
 
 
 class TestFormErrors(TerasoftHttpCase):
-
     def test_errors_are_tied_to_their_fields_and_focused(self):
         self.start_tour("/my/tickets/new", "terasoft_portal_form_errors_tour", login="giulia.bianchi@example.com")
         self.assertFalse(self.Ticket.search([("name", "=", "Prova errori accessibili")]))
@@ -172,13 +184,27 @@ class TestKeyboard(TerasoftHttpCase):
 
     def test_ticket_page_comment_and_close_are_reachable(self):
         ticket = self.env.ref("terasoft_portal.ticket_t11_demo")  # resolved: the customer may close it
-        selectors = ["textarea[name='comment']", "input[name='attachments']", ".o_terasoft_send_comment",
-                     ".o_terasoft_close_ticket"]
-        self.browser_js(f"/my/tickets/{ticket.id}", self.CHECK % json.dumps(selectors),
-                        login="giulia.bianchi@example.com")
+        selectors = [
+            "textarea[name='comment']",
+            "input[name='attachments']",
+            ".o_terasoft_send_comment",
+            ".o_terasoft_close_ticket",
+        ]
+        self.browser_js(
+            f"/my/tickets/{ticket.id}", self.CHECK % json.dumps(selectors), login="giulia.bianchi@example.com"
+        )
 
     def test_new_ticket_form_is_reachable(self):
-        selectors = ["#ticket_name", "#ticket_type", "#ticket_priority", "#ticket_importance", "#ticket_category",
-                     "#ticket_product", "#ticket_product_version", "#ticket_description", "#ticket_attachments",
-                     "button.o_terasoft_save"]
+        selectors = [
+            "#ticket_name",
+            "#ticket_type",
+            "#ticket_priority",
+            "#ticket_importance",
+            "#ticket_category",
+            "#ticket_product",
+            "#ticket_product_version",
+            "#ticket_description",
+            "#ticket_attachments",
+            "button.o_terasoft_save",
+        ]
         self.browser_js("/my/tickets/new", self.CHECK % json.dumps(selectors), login="giulia.bianchi@example.com")

@@ -1,4 +1,5 @@
 """Contacts and company pages: exactly the user's company, read-only; change requests reach staff."""
+
 import re
 
 from odoo.tests import new_test_user
@@ -7,15 +8,15 @@ from .common import TerasoftHttpCase
 
 
 class TestContactsPortal(TerasoftHttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         ref = cls.env.ref
-        cls.marco = ref("terasoft_portal.partner_marco_rossi_demo")     # Alfa
-        cls.luca_partner = cls.luca.partner_id                         # Beta
-        cls.account_manager = new_test_user(cls.env, "alfa.manager", groups="base.group_user",
-                                            name="Alfa Account Manager")
+        cls.marco = ref("terasoft_portal.partner_marco_rossi_demo")  # Alfa
+        cls.luca_partner = cls.luca.partner_id  # Beta
+        cls.account_manager = new_test_user(
+            cls.env, "alfa.manager", groups="base.group_user", name="Alfa Account Manager"
+        )
         cls.alfa.user_id = cls.account_manager
 
     def _csrf(self, html):
@@ -25,8 +26,9 @@ class TestContactsPortal(TerasoftHttpCase):
         self.authenticate("giulia.bianchi@example.com", "demo")
         response = self.url_open("/my/contacts")
         self.assertEqual(response.status_code, 200)
-        expected = self.env["res.partner"].search([
-            ("commercial_partner_id", "=", self.alfa.id), ("id", "!=", self.alfa.id), ("type", "=", "contact")])
+        expected = self.env["res.partner"].search(
+            [("commercial_partner_id", "=", self.alfa.id), ("id", "!=", self.alfa.id), ("type", "=", "contact")]
+        )
         self.assertGreaterEqual(len(expected), 3)
         listed = {int(i) for i in re.findall(r'href="/my/contacts/(\d+)"', response.text)}
         self.assertEqual(listed, set(expected.ids))
@@ -58,9 +60,14 @@ class TestContactsPortal(TerasoftHttpCase):
     def test_change_request_creates_activity_for_assigned_staff(self):
         self.authenticate("giulia.bianchi@example.com", "demo")
         page = self.url_open("/my/company")
-        response = self.url_open("/my/change_request", data={
-            "partner_id": self.alfa.id, "message": "Nuovo telefono: 02 999 <b>888</b>",
-            "csrf_token": self._csrf(page.text)})
+        response = self.url_open(
+            "/my/change_request",
+            data={
+                "partner_id": self.alfa.id,
+                "message": "Nuovo telefono: 02 999 <b>888</b>",
+                "csrf_token": self._csrf(page.text),
+            },
+        )
         self.assertEqual(response.status_code, 200)
         self.assertIn("change_requested=1", response.url)
         activity = self.env["mail.activity"].search([("res_model", "=", "res.partner"), ("res_id", "=", self.alfa.id)])
@@ -76,8 +83,14 @@ class TestContactsPortal(TerasoftHttpCase):
         self.env["ir.config_parameter"].set_param("terasoft_portal.change_request_user_id", str(self.support.id))
         self.authenticate("giulia.bianchi@example.com", "demo")
         page = self.url_open(f"/my/contacts/{self.marco.id}")
-        self.url_open("/my/change_request", data={
-            "partner_id": self.marco.id, "message": "Marco ha cambiato ufficio", "csrf_token": self._csrf(page.text)})
+        self.url_open(
+            "/my/change_request",
+            data={
+                "partner_id": self.marco.id,
+                "message": "Marco ha cambiato ufficio",
+                "csrf_token": self._csrf(page.text),
+            },
+        )
         activity = self.env["mail.activity"].search([("res_model", "=", "res.partner"), ("res_id", "=", self.marco.id)])
         self.assertEqual(activity.user_id, self.support)
 
@@ -85,11 +98,16 @@ class TestContactsPortal(TerasoftHttpCase):
         self.authenticate("giulia.bianchi@example.com", "demo")
         page = self.url_open("/my/company")
         for partner in (self.beta, self.luca_partner):
-            response = self.url_open("/my/change_request", data={
-                "partner_id": partner.id, "message": "x", "csrf_token": self._csrf(page.text)})
+            response = self.url_open(
+                "/my/change_request",
+                data={"partner_id": partner.id, "message": "x", "csrf_token": self._csrf(page.text)},
+            )
             self.assertEqual(response.status_code, 404)
-        self.assertFalse(self.env["mail.activity"].search([
-            ("res_model", "=", "res.partner"), ("res_id", "in", [self.beta.id, self.luca_partner.id])]))
+        self.assertFalse(
+            self.env["mail.activity"].search(
+                [("res_model", "=", "res.partner"), ("res_id", "in", [self.beta.id, self.luca_partner.id])]
+            )
+        )
 
     def test_public_user_is_sent_to_login(self):
         for url in ("/my/contacts", f"/my/contacts/{self.marco.id}", "/my/company"):
@@ -106,21 +124,41 @@ class TestPartnerPagesFields(TerasoftHttpCase):
         super().setUpClass()
         cls.marco = cls.env.ref("terasoft_portal.partner_marco_rossi_demo")
         cls.owner = new_test_user(cls.env, "alfa.owner", groups="base.group_user", name="Ottavio Proprietari")
-        cls.marco.write({
-            "phone": "02 555 0101", "other_street": "Via Altra 7", "other_po_box": "CP 12",
-            "other_city": "Bergamo", "other_zip": "24121", "po_box": "CP 99",
-            "other_country_id": cls.env.ref("base.it").id, "customer_type": False,
-        })
-        cls.alfa.write({
-            "owner_id": cls.owner.id, "block_auto_emails": True, "source": "Fiera SMAU",
-            "referred_by_id": cls.beta.id, "cancellation_reason": "Cambio fornitore",
-            "cancellation_total": True, "interest": "Modulo Presenze", "customer_type": "customer",
-            "website": "https://alfa.example.com",
-        })
-        cls.alfa_delivery = cls.env["res.partner"].create({
-            "name": "Magazzino Alfa", "type": "delivery", "parent_id": cls.alfa.id,
-            "street": "Via del Magazzino 3", "city": "Monza", "zip": "20900",
-        })
+        cls.marco.write(
+            {
+                "phone": "02 555 0101",
+                "other_street": "Via Altra 7",
+                "other_po_box": "CP 12",
+                "other_city": "Bergamo",
+                "other_zip": "24121",
+                "po_box": "CP 99",
+                "other_country_id": cls.env.ref("base.it").id,
+                "customer_type": False,
+            }
+        )
+        cls.alfa.write(
+            {
+                "owner_id": cls.owner.id,
+                "block_auto_emails": True,
+                "source": "Fiera SMAU",
+                "referred_by_id": cls.beta.id,
+                "cancellation_reason": "Cambio fornitore",
+                "cancellation_total": True,
+                "interest": "Modulo Presenze",
+                "customer_type": "customer",
+                "website": "https://alfa.example.com",
+            }
+        )
+        cls.alfa_delivery = cls.env["res.partner"].create(
+            {
+                "name": "Magazzino Alfa",
+                "type": "delivery",
+                "parent_id": cls.alfa.id,
+                "street": "Via del Magazzino 3",
+                "city": "Monza",
+                "zip": "20900",
+            }
+        )
 
     def _labels_and_values(self, html):
         return dict(re.findall(r"<dt[^>]*>([^<]*)</dt>\s*<dd[^>]*>([^<]*)</dd>", html))
@@ -131,19 +169,42 @@ class TestPartnerPagesFields(TerasoftHttpCase):
         html = self.url_open(f"/my/contacts/{self.marco.id}").text
         fields = self._labels_and_values(html)
         expected = {
-            "ID Contatto": self.marco.ref, "Nome Azienda": self.alfa.name, "Telefono Ufficio": "02 555 0101",
-            "Tipo contatto": "Cliente", "Altra Via": "Via Altra 7", "Altra Box": "CP 12",
-            "Altra Città": "Bergamo", "Altro CAP": "24121",
+            "ID Contatto": self.marco.ref,
+            "Nome Azienda": self.alfa.name,
+            "Telefono Ufficio": "02 555 0101",
+            "Tipo contatto": "Cliente",
+            "Altra Via": "Via Altra 7",
+            "Altra Box": "CP 12",
+            "Altra Città": "Bergamo",
+            "Altro CAP": "24121",
             "Altro Stato": self.env.ref("base.it").with_context(lang="it_IT").name,
             "Box (Spedizione)": "CP 99",
         }
         for label, value in expected.items():
             self.assertEqual(fields.get(label), value, label)
-        for label in ("Nome", "Cognome", "Email", "Ufficio/Reparto", "Ruolo/Mansione", "Rapporto con azienda",
-                      "Assistente", "Altro telefono", "Cellulare", "Fax", "Assegnato a", "Mailing list",
-                      "Utente del Portale Clienti", "Data Inizio Supporto", "Data Fine Supporto",
-                      "Via (Spedizione)", "Città (Spedizione)", "Provincia (Spedizione)", "CAP (Spedizione)",
-                      "Stato (Spedizione)", "Altra Provincia"):
+        for label in (
+            "Nome",
+            "Cognome",
+            "Email",
+            "Ufficio/Reparto",
+            "Ruolo/Mansione",
+            "Rapporto con azienda",
+            "Assistente",
+            "Altro telefono",
+            "Cellulare",
+            "Fax",
+            "Assegnato a",
+            "Mailing list",
+            "Utente del Portale Clienti",
+            "Data Inizio Supporto",
+            "Data Fine Supporto",
+            "Via (Spedizione)",
+            "Città (Spedizione)",
+            "Provincia (Spedizione)",
+            "CAP (Spedizione)",
+            "Stato (Spedizione)",
+            "Altra Provincia",
+        ):
             self.assertIn(label, fields)
         self.assertTrue(self.marco.ref.startswith("CON"))
 
@@ -153,19 +214,45 @@ class TestPartnerPagesFields(TerasoftHttpCase):
         html = self.url_open("/my/company").text
         fields = self._labels_and_values(html)
         expected = {
-            "Nome Azienda": self.alfa.name, "Nr Azienda": self.alfa.ref, "Partita IVA": self.alfa.vat,
-            "Sito web": "https://alfa.example.com", "Proprietario": "Ottavio Proprietari",
-            "Blocca email automatiche": "Sì", "Fonte": "Fiera SMAU", "Segnalato da": self.beta.name,
-            "Motivazione disdetta": "Cambio fornitore", "Disdetta totale": "Sì", "Interesse": "Modulo Presenze",
+            "Nome Azienda": self.alfa.name,
+            "Nr Azienda": self.alfa.ref,
+            "Partita IVA": self.alfa.vat,
+            "Sito web": "https://alfa.example.com",
+            "Proprietario": "Ottavio Proprietari",
+            "Blocca email automatiche": "Sì",
+            "Fonte": "Fiera SMAU",
+            "Segnalato da": self.beta.name,
+            "Motivazione disdetta": "Cambio fornitore",
+            "Disdetta totale": "Sì",
+            "Interesse": "Modulo Presenze",
             "Tipo": "Cliente",
         }
         for label, value in expected.items():
             self.assertEqual(fields.get(label), value, label)
-        for label in ("Telefono", "Settore", "Creato il", "Modificato il", "Codice Borsa", "Codice Fiscale",
-                      "CPZ", "Mercato", "Project manager", "Autorizzazione privacy", "Num. aziende gestite", "Dipendenti",
-                      "Cedolini", "CCNL", "Agente", "Indirizzo di fatturazione", "Indirizzo di spedizione"):
+        for label in (
+            "Telefono",
+            "Settore",
+            "Creato il",
+            "Modificato il",
+            "Codice Borsa",
+            "Codice Fiscale",
+            "CPZ",
+            "Mercato",
+            "Project manager",
+            "Autorizzazione privacy",
+            "Num. aziende gestite",
+            "Dipendenti",
+            "Cedolini",
+            "CCNL",
+            "Agente",
+            "Indirizzo di fatturazione",
+            "Indirizzo di spedizione",
+        ):
             self.assertIn(label, fields)
         # billing and shipping side by side: two cells of the same block
         self.assertIn("Via del Magazzino 3", html)
-        self.assertRegex(html, r"(?s)Indirizzo di fatturazione</dt>\s*<dd[^>]*>%s.*Indirizzo di spedizione</dt>\s*<dd[^>]*>Via del Magazzino"
-                         % re.escape(self.alfa.street))
+        self.assertRegex(
+            html,
+            r"(?s)Indirizzo di fatturazione</dt>"
+            r"\s*<dd[^>]*>%s.*Indirizzo di spedizione</dt>\s*<dd[^>]*>Via del Magazzino" % re.escape(self.alfa.street),
+        )

@@ -3,14 +3,16 @@ automatic closure, its reminder, SLA check, purge) a poisoned ticket in the midd
 is isolated (savepoint), logged on the ticket and in ir.logging, the others are processed, and
 the next run retries it. A contact whose language is not active gets its emails in the
 company's language instead of stopping the batch ("Invalid language code")."""
+
 from contextlib import contextmanager
 from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.addons.terasoft_portal.models import terasoft_ticket_cron
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
+
+from odoo.addons.terasoft_portal.models import terasoft_ticket_cron
 
 from .common import TerasoftCase, frozen, patch_cron_commit
 
@@ -19,7 +21,6 @@ CRON_LOGGER = "odoo.addons.terasoft_portal.models.terasoft_ticket_cron"
 
 
 class CronIsolationCase(TerasoftCase):
-
     def setUp(self):
         super().setUp()
         # batches of 2: the poisoned ticket (the 3rd of 5) starts the second batch, the 4th
@@ -45,13 +46,17 @@ class CronIsolationCase(TerasoftCase):
         def poisoned(records, *args, **kwargs):
             if ticket.id in records.ids and when(args, kwargs):
                 calls.append(records.ids)
+                # pylint: disable-next=translation-required  # a test's own failure, never shown to users
                 raise UserError("Poisoned record")
             return original(records, *args, **kwargs)
+
         with patch.object(Model, method_name, poisoned):
             yield calls
 
     def _logs(self, ticket):
-        return self.env["ir.logging"].search([("name", "=", "terasoft_portal.cron"), ("message", "like", ticket.number)])
+        return self.env["ir.logging"].search(
+            [("name", "=", "terasoft_portal.cron"), ("message", "like", ticket.number)]
+        )
 
     def _failure_notes(self, ticket):
         return ticket.message_ids.filtered(lambda m: "could not process this ticket" in (m.body or ""))
@@ -77,7 +82,6 @@ class CronIsolationCase(TerasoftCase):
 
 
 class TestCronIsolation(CronIsolationCase):
-
     def test_acknowledgement(self):
         tickets, poisoned = self._five(lambda i: self._ticket(self.giulia.partner_id, name=f"Ack {i}"))
         self.assertTrue(all(tickets.mapped("ack_pending")))
@@ -97,8 +101,9 @@ class TestCronIsolation(CronIsolationCase):
         self.assertEqual(len(poisoned.message_ids.filtered(lambda m: m.subtype_id == received)), 1)
 
     def _resolved(self, index):
-        ticket = self._ticket(self.giulia.partner_id, name=f"Resolved {index}", ticket_type="defect",
-                              state="in_progress")
+        ticket = self._ticket(
+            self.giulia.partner_id, name=f"Resolved {index}", ticket_type="defect", state="in_progress"
+        )
         with frozen(self.env, RESOLVED_MONDAY):
             ticket.action_resolve(solution="<p>Fixed</p>")
         return ticket
@@ -130,13 +135,16 @@ class TestCronIsolation(CronIsolationCase):
         self.env.company.ticket_manager_id = self.manager
         with frozen(self.env, "2026-11-24 08:00:00"):
             tickets, poisoned = self._five(lambda i: self._ticket(self.giulia.partner_id, name=f"SLA {i}"))
+
         def when(args, _kwargs):
             return "sla_status" in args[0] or "sla_breach_reported" in args[0]
+
         with self._poisoned(poisoned, "write", when) as calls:
             self._run(self.Ticket._cron_sla_scan, "2026-11-26 09:00:00")
         self.assertEqual(tickets.mapped("sla_breach_reported"), [True, True, False, True, True])
-        self.assertFalse(self.env["mail.activity"].search([("res_model", "=", "terasoft.ticket"),
-                                                          ("res_id", "=", poisoned.id)]))
+        self.assertFalse(
+            self.env["mail.activity"].search([("res_model", "=", "terasoft.ticket"), ("res_id", "=", poisoned.id)])
+        )
         self._assert_isolated(poisoned, calls)
         self._run(self.Ticket._cron_sla_scan, "2026-11-26 09:15:00")
         self.assertRecordValues(poisoned, [{"sla_status": "breached", "sla_breach_reported": True}])
@@ -149,6 +157,7 @@ class TestCronIsolation(CronIsolationCase):
                 ticket = self._ticket(self.giulia.partner_id, name=f"Discarded {index}")
                 ticket.action_discard(reason="duplicate")
             return ticket
+
         tickets, poisoned = self._five(discarded)
         number = poisoned.number
         with self._poisoned(poisoned, "unlink") as calls:
@@ -157,13 +166,15 @@ class TestCronIsolation(CronIsolationCase):
         self._assert_isolated(poisoned, calls)
         self._run(self.Ticket._cron_purge_discarded, moment + timedelta(days=1))
         self.assertFalse(poisoned.exists())
-        self.assertTrue(self.env["ir.logging"].search([("name", "=", "terasoft_portal.purge"),
-                                                       ("message", "like", number)]))
+        self.assertTrue(
+            self.env["ir.logging"].search([("name", "=", "terasoft_portal.purge"), ("message", "like", number)])
+        )
 
     def test_database_errors_are_not_swallowed(self):
         """A lost connection or a serialization failure is no ticket's fault: the run stops, as
         Odoo's cron runner expects (it retries the job), instead of logging every ticket."""
         import psycopg2
+
         _tickets, poisoned = self._five(lambda i: self._ticket(self.giulia.partner_id, name=f"Ack {i}"))
         Model = type(self.Ticket)
         original = Model._send_acknowledgement
@@ -172,8 +183,11 @@ class TestCronIsolation(CronIsolationCase):
             if poisoned in records:
                 raise psycopg2.errors.SerializationFailure("could not serialize access")
             return original(records)
-        with patch.object(Model, "_send_acknowledgement", serialization_failure), \
-                self.assertRaises(psycopg2.OperationalError):
+
+        with (
+            patch.object(Model, "_send_acknowledgement", serialization_failure),
+            self.assertRaises(psycopg2.OperationalError),
+        ):
             self._run(self.Ticket._cron_acknowledge)
         self.assertFalse(self._logs(poisoned))
 
@@ -185,16 +199,18 @@ class TestInactiveLanguage(CronIsolationCase):
     def setUp(self):
         super().setUp()
         self.assertFalse(self.env["res.lang"]._get_data(code="fr_FR").active)
-        self.french = self.env["res.partner"].create({
-            "name": "Jean Dupont", "email": "jean.dupont@example.com", "parent_id": self.alfa.id})
+        self.french = self.env["res.partner"].create(
+            {"name": "Jean Dupont", "email": "jean.dupont@example.com", "parent_id": self.alfa.id}
+        )
         # written as an import or a restore does: the selection only offers active languages
         self.env.cr.execute("UPDATE res_partner SET lang = 'fr_FR' WHERE id = %s", [self.french.id])
         self.french.invalidate_recordset(["lang"])
         self.company_lang = self.env.company.partner_id.lang or "en_US"
 
     def _mail_to(self, ticket):
-        return self.env["mail.mail"].search([("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id),
-                                             ("recipient_ids", "in", self.french.ids)])
+        return self.env["mail.mail"].search(
+            [("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("recipient_ids", "in", self.french.ids)]
+        )
 
     def test_acknowledgement_and_updates_fall_back_to_the_company_language(self):
         others = self._ticket(self.giulia.partner_id, name="Before") | self._ticket(self.giulia.partner_id)

@@ -1,5 +1,6 @@
 """The demo tells a coherent story (dates in order, in working hours, comments that follow the
 workflow) and the staff meet it where the work is (home action, every demo login printed)."""
+
 import re
 from datetime import time
 from pathlib import Path
@@ -23,18 +24,26 @@ def in_working_hours(moment):
 
 
 class TestDemoStory(TerasoftCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        ids = cls.env["ir.model.data"].search([
-            ("module", "=", "terasoft_portal"), ("model", "=", "terasoft.ticket")]).mapped("res_id")
+        ids = (
+            cls.env["ir.model.data"]
+            .search([("module", "=", "terasoft_portal"), ("model", "=", "terasoft.ticket")])
+            .mapped("res_id")
+        )
         cls.demo_tickets = cls.Ticket.browse(ids).exists()
 
     def _public_comments(self, ticket):
-        return self.env["mail.message"].search([
-            ("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("message_type", "=", "comment"),
-            ("subtype_id", "=", self.env.ref("mail.mt_comment").id)], order="date, id")
+        return self.env["mail.message"].search(
+            [
+                ("model", "=", "terasoft.ticket"),
+                ("res_id", "=", ticket.id),
+                ("message_type", "=", "comment"),
+                ("subtype_id", "=", self.env.ref("mail.mt_comment").id),
+            ],
+            order="date, id",
+        )
 
     def test_demo_ticket_dates_are_in_order_and_in_working_hours(self):
         self.assertGreaterEqual(len(self.demo_tickets), 25)
@@ -43,8 +52,13 @@ class TestDemoStory(TerasoftCase):
             with self.subTest(ticket=ticket.name):
                 comments = self._public_comments(ticket)
                 logs = ticket.state_log_ids.sorted(lambda log: (log.date, log.id))
-                story = [ticket.create_date, ticket.date_taken, *comments.mapped("date"),
-                         ticket.date_resolved, ticket.date_closed or ticket.date_discarded]
+                story = [
+                    ticket.create_date,
+                    ticket.date_taken,
+                    *comments.mapped("date"),
+                    ticket.date_resolved,
+                    ticket.date_closed or ticket.date_discarded,
+                ]
                 story = [moment for moment in story if moment]
                 self.assertEqual(story, sorted(story), "creation <= take in charge <= comments <= resolution")
                 self.assertLessEqual(story[-1], now)
@@ -75,16 +89,22 @@ class TestDemoStory(TerasoftCase):
                     self.assertNotEqual(last.author_id.commercial_partner_id, ticket.commercial_partner_id)
 
     def test_demo_users_work_in_rome(self):
-        logins = ["admin", "supporto@example.com", "responsabile.supporto@example.com",
-                  "giulia.bianchi@example.com", "luca.verdi@example.com", "marco.rossi@example.com",
-                  "sara.conti@example.com", "franco.neri@example.com"]
+        logins = [
+            "admin",
+            "supporto@example.com",
+            "responsabile.supporto@example.com",
+            "giulia.bianchi@example.com",
+            "luca.verdi@example.com",
+            "marco.rossi@example.com",
+            "sara.conti@example.com",
+            "franco.neri@example.com",
+        ]
         users = self.env["res.users"].search([("login", "in", logins)])
         self.assertEqual(len(users), len(logins))
         self.assertEqual(set(users.mapped("tz")), {"Europe/Rome"})
 
 
 class TestStaffLanding(TerasoftCase):
-
     def test_support_users_land_in_assistenza(self):
         action = self.env.ref("terasoft_portal.action_ticket")
         self.assertEqual((self.support | self.manager).mapped("action_id").ids, action.ids)
@@ -95,7 +115,9 @@ class TestStaffLanding(TerasoftCase):
         self.assertFalse(agent.action_id)
         agent.write({"group_ids": [(4, group.id)]})
         self.assertEqual(agent.action_id.id, self.env.ref("terasoft_portal.action_ticket").id)
-        created = new_test_user(self.env, "new.agent2", groups="base.group_user,terasoft_portal.group_terasoft_portal_user")
+        created = new_test_user(
+            self.env, "new.agent2", groups="base.group_user,terasoft_portal.group_terasoft_portal_user"
+        )
         self.assertEqual(created.action_id.id, self.env.ref("terasoft_portal.action_ticket").id)
 
     def test_home_action_chosen_by_admin_is_kept(self):
@@ -112,8 +134,11 @@ class TestStaffLanding(TerasoftCase):
         arch = view.get_combined_arch()
         label = re.search(r'<filter name="open" string="([^"]+)"', arch).group(1)
         self.assertEqual(label, "Da lavorare")
-        states = dict(self.Ticket.with_context(lang="it_IT")._fields["state"]._description_selection(
-            self.env(context={"lang": "it_IT"})))
+        states = dict(
+            self.Ticket.with_context(lang="it_IT")
+            ._fields["state"]
+            ._description_selection(self.env(context={"lang": "it_IT"}))
+        )
         self.assertNotIn(label, states.values())
         self.assertIn("search_default_open", self.env.ref("terasoft_portal.action_ticket").context)
 

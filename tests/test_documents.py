@@ -1,4 +1,5 @@
 """Documents: visibility per company, access-checked download, no direct access to the files."""
+
 import base64
 import re
 from html import unescape
@@ -9,30 +10,48 @@ from .common import TerasoftCase, TerasoftHttpCase
 
 
 class DocumentMixin:
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         Document = cls.env["terasoft.document"]
-        cls.doc_all = Document.create({
-            "name": "Manuale per tutti", "file": base64.b64encode(b"per tutti"), "file_name": "tutti.txt",
-            "visibility": "all", "is_published": True,
-        })
-        cls.doc_beta = Document.create({
-            "name": "Procedura riservata Beta", "file": base64.b64encode(b"solo beta"), "file_name": "beta.txt",
-            "visibility": "companies", "partner_ids": [(6, 0, cls.beta.ids)], "is_published": True,
-        })
-        cls.doc_draft = Document.create({
-            "name": "Bozza non pubblicata", "file": base64.b64encode(b"bozza"), "file_name": "bozza.txt",
-            "visibility": "all", "is_published": False,
-        })
-        cls.attachment_beta = cls.env["ir.attachment"].search([
-            ("res_model", "=", "terasoft.document"), ("res_id", "=", cls.doc_beta.id), ("res_field", "=", "file"),
-        ])
+        cls.doc_all = Document.create(
+            {
+                "name": "Manuale per tutti",
+                "file": base64.b64encode(b"per tutti"),
+                "file_name": "tutti.txt",
+                "visibility": "all",
+                "is_published": True,
+            }
+        )
+        cls.doc_beta = Document.create(
+            {
+                "name": "Procedura riservata Beta",
+                "file": base64.b64encode(b"solo beta"),
+                "file_name": "beta.txt",
+                "visibility": "companies",
+                "partner_ids": [(6, 0, cls.beta.ids)],
+                "is_published": True,
+            }
+        )
+        cls.doc_draft = Document.create(
+            {
+                "name": "Bozza non pubblicata",
+                "file": base64.b64encode(b"bozza"),
+                "file_name": "bozza.txt",
+                "visibility": "all",
+                "is_published": False,
+            }
+        )
+        cls.attachment_beta = cls.env["ir.attachment"].search(
+            [
+                ("res_model", "=", "terasoft.document"),
+                ("res_id", "=", cls.doc_beta.id),
+                ("res_field", "=", "file"),
+            ]
+        )
 
 
 class TestDocumentAccess(DocumentMixin, TerasoftCase):
-
     def test_file_size_is_computed(self):
         self.assertEqual(self.doc_beta.file_size, len(b"solo beta"))
 
@@ -47,8 +66,9 @@ class TestDocumentAccess(DocumentMixin, TerasoftCase):
     def test_portal_domain_matches_record_rule(self):
         Document = self.env["terasoft.document"]
         for user in (self.giulia, self.luca):
-            self.assertEqual(Document.search(Document._portal_domain(user.partner_id)),
-                             Document.with_user(user).search([]).sudo())
+            self.assertEqual(
+                Document.search(Document._portal_domain(user.partner_id)), Document.with_user(user).search([]).sudo()
+            )
 
     def test_portal_user_cannot_read_file_field_even_of_visible_document(self):
         with self.assertRaises(AccessError):
@@ -67,7 +87,6 @@ class TestDocumentAccess(DocumentMixin, TerasoftCase):
 
 
 class TestDocumentPortal(DocumentMixin, TerasoftHttpCase):
-
     def test_documents_page_lists_visible_documents_with_size(self):
         self.authenticate("luca.verdi@example.com", "demo")
         response = self.url_open("/my/documents")
@@ -104,9 +123,11 @@ class TestDocumentPortal(DocumentMixin, TerasoftHttpCase):
 
     def test_files_are_not_reachable_through_web_content(self):
         self.authenticate("luca.verdi@example.com", "demo")  # even a user who may download the document
-        for url in (f"/web/content/{self.attachment_beta.id}",
-                    f"/web/content/terasoft.document/{self.doc_beta.id}/file",
-                    f"/web/content/ir.attachment/{self.attachment_beta.id}/datas"):
+        for url in (
+            f"/web/content/{self.attachment_beta.id}",
+            f"/web/content/terasoft.document/{self.doc_beta.id}/file",
+            f"/web/content/ir.attachment/{self.attachment_beta.id}/datas",
+        ):
             response = self.url_open(url)
             self.assertIn(response.status_code, (403, 404), url)
             self.assertNotIn(b"solo beta", response.content, url)
@@ -123,21 +144,28 @@ class TestDocumentListPresentation(TerasoftHttpCase):
 
     def test_sizes_in_italian_units(self):
         from odoo.addons.terasoft_portal.controllers.documents import format_file_size
+
         it = self.env(context={"lang": "it_IT"})
         en = self.env(context={"lang": "en_US"})
         self.assertEqual(format_file_size(it, 1572864), "1,5\N{NO-BREAK SPACE}MB")
         self.assertEqual(format_file_size(en, 1572864), "1.5\N{NO-BREAK SPACE}MB")
         self.assertEqual(format_file_size(it, 2048), "2\N{NO-BREAK SPACE}KB")
         self.assertEqual(format_file_size(it, 839680), "820\N{NO-BREAK SPACE}KB")
-        self.assertEqual(format_file_size(it, 3 * 1024 ** 3), "3\N{NO-BREAK SPACE}GB")
+        self.assertEqual(format_file_size(it, 3 * 1024**3), "3\N{NO-BREAK SPACE}GB")
         self.assertEqual(format_file_size(it, 0), "")
 
     def test_documents_page_shows_human_sizes_and_cut_descriptions(self):
         long_text = "Guida completa alla chiusura dell'esercizio contabile " * 10
-        self.env["terasoft.document"].create({
-            "name": "Guida chiusura esercizio", "file": base64.b64encode(b"x" * 1572864), "file_name": "guida.pdf",
-            "visibility": "all", "is_published": True, "description": long_text,
-        })
+        self.env["terasoft.document"].create(
+            {
+                "name": "Guida chiusura esercizio",
+                "file": base64.b64encode(b"x" * 1572864),
+                "file_name": "guida.pdf",
+                "visibility": "all",
+                "is_published": True,
+                "description": long_text,
+            }
+        )
         self.env["res.users"].browse(self.giulia.id).lang = "it_IT"
         self.authenticate("giulia.bianchi@example.com", "demo")
         html = self.url_open("/my/documents").text

@@ -1,31 +1,42 @@
 """FAQ: ranked full-text search, portal pages, votes, new-ticket link."""
+
 from markupsafe import Markup
 
 from .common import TerasoftCase, TerasoftHttpCase
 
 
 class FaqMixin:
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.Faq = cls.env["terasoft.faq"]
-        cls.faq_category = cls.env["terasoft.faq.category"].create({
-            "name": "Test Paghe", "ticket_category_id": cls.cat_paghe.id,
-        })
-        cls.faq_sub_category = cls.env["terasoft.faq.category"].create({
-            "name": "Test Conguagli", "parent_id": cls.faq_category.id,
-        })
+        cls.faq_category = cls.env["terasoft.faq.category"].create(
+            {
+                "name": "Test Paghe",
+                "ticket_category_id": cls.cat_paghe.id,
+            }
+        )
+        cls.faq_sub_category = cls.env["terasoft.faq.category"].create(
+            {
+                "name": "Test Conguagli",
+                "parent_id": cls.faq_category.id,
+            }
+        )
 
     @classmethod
     def _faq(cls, name, answer="<p>Risposta.</p>", **vals):
-        return cls.env["terasoft.faq"].create({
-            "name": name, "answer": answer, "category_id": cls.faq_category.id, "is_published": True, **vals,
-        })
+        return cls.env["terasoft.faq"].create(
+            {
+                "name": name,
+                "answer": answer,
+                "category_id": cls.faq_category.id,
+                "is_published": True,
+                **vals,
+            }
+        )
 
 
 class TestFaqSearch(FaqMixin, TerasoftCase):
-
     def test_exact_question_match_ranks_first(self):
         # The answer repeats the words many times: without the exact-match rule it would rank first.
         noisy = self._faq("Errori frequenti di zorblat", "<p>zorblat quadrifoglio " * 20 + "</p>")
@@ -62,8 +73,10 @@ class TestFaqSearch(FaqMixin, TerasoftCase):
         self.assertNotIn(draft.id, [faq.id for faq, _excerpt in found])
 
     def test_portal_search_returns_suggestion_dicts_with_safe_excerpt(self):
-        faq = self._faq("Come si stampa il modello Ulisse?",
-                        "<p>Apri il menu &lt;script&gt;alert(1)&lt;/script&gt; e stampa il modello ulisse.</p>")
+        faq = self._faq(
+            "Come si stampa il modello Ulisse?",
+            "<p>Apri il menu &lt;script&gt;alert(1)&lt;/script&gt; e stampa il modello ulisse.</p>",
+        )
         results = self.Faq.with_user(self.giulia)._portal_search("Stampa del modello ulisse non riesce", limit=3)
         self.assertEqual(results[0]["id"], faq.id)
         self.assertEqual(set(results[0]), {"id", "name", "url", "excerpt", "excerpt_parts"})
@@ -100,7 +113,6 @@ class TestFaqSearch(FaqMixin, TerasoftCase):
 
 
 class TestFaqPortal(FaqMixin, TerasoftHttpCase):
-
     def test_search_page_shows_ranked_results_with_excerpt(self):
         faq = self._faq("Il cedolino di gennaio non quadra yyq", "<p>Controlla il cedolino yyq del mese.</p>")
         self.authenticate("giulia.bianchi@example.com", "demo")

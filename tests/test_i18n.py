@@ -4,6 +4,7 @@ every one of its terms has a finished Italian translation in it.po.
 Fix a failure with ``make i18n`` (exports the .pot with ``odoo-bin i18n export`` and merges it
 into it.po with gettext's ``msgmerge``), then translate the entries it lists.
 """
+
 from pathlib import Path
 
 import polib
@@ -13,18 +14,20 @@ from odoo.tools.translate import TranslationModuleReader
 from .common import TerasoftCase
 
 I18N = Path(__file__).resolve().parent.parent / "terasoft_portal" / "i18n"
-HOW_TO_FIX = ("Run `make i18n` (exports i18n/terasoft_portal.pot with Odoo's i18n export and "
-              "merges it into it.po with msgmerge), then translate the listed entries in it.po.")
+HOW_TO_FIX = (
+    "Run `make i18n` (exports i18n/terasoft_portal.pot with Odoo's i18n export and "
+    "merges it into it.po with msgmerge), then translate the listed entries in it.po."
+)
 
 
 def _sample(texts, limit=15):
     texts = sorted(texts)
     return "\n".join(f"  {text[:120]!r}" for text in texts[:limit]) + (
-        f"\n  ... and {len(texts) - limit} more" if len(texts) > limit else "")
+        f"\n  ... and {len(texts) - limit} more" if len(texts) > limit else ""
+    )
 
 
 class TestTranslations(TerasoftCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -33,13 +36,20 @@ class TestTranslations(TerasoftCase):
 
     def test_pot_is_what_odoo_exports(self):
         reader = TranslationModuleReader(self.env.cr, modules=["terasoft_portal"])
-        exported = {source for module, _type, _name, _res_id, source, _value, _comments in reader
-                    if module == "terasoft_portal" and source}
+        exported = {
+            source
+            for module, _type, _name, _res_id, source, _value, _comments in reader
+            if module == "terasoft_portal" and source
+        }
         in_pot = {entry.msgid for entry in self.pot if not entry.obsolete}
-        self.assertFalse(exported - in_pot,
-                         f"Terms of the module missing from terasoft_portal.pot:\n{_sample(exported - in_pot)}\n{HOW_TO_FIX}")
-        self.assertFalse(in_pot - exported,
-                         f"Terms of terasoft_portal.pot the module no longer has:\n{_sample(in_pot - exported)}\n{HOW_TO_FIX}")
+        self.assertFalse(
+            exported - in_pot,
+            f"Terms of the module missing from terasoft_portal.pot:\n{_sample(exported - in_pot)}\n{HOW_TO_FIX}",
+        )
+        self.assertFalse(
+            in_pot - exported,
+            f"Terms of terasoft_portal.pot the module no longer has:\n{_sample(in_pot - exported)}\n{HOW_TO_FIX}",
+        )
         # Odoo applies an entry of it.po only where its references say: a term of the code
         # needs a "#: code:..." reference, a term of a view or record the reference of that
         # view or record ("#: model_terms:ir.ui.view,arch_db:terasoft_portal.<view>"). A msgid
@@ -56,8 +66,9 @@ class TestTranslations(TerasoftCase):
                     unreferenced.add(f"{source[:60]} (code)")
             elif f"{ttype}:{name}:{res_id}" not in references[source]:
                 unreferenced.add(f"{source[:60]} ({ttype}:{name}:{res_id})")
-        self.assertFalse(unreferenced, f"Terms used where it.po does not reference them:\n"
-                                       f"{_sample(unreferenced)}\n{HOW_TO_FIX}")
+        self.assertFalse(
+            unreferenced, f"Terms used where it.po does not reference them:\n{_sample(unreferenced)}\n{HOW_TO_FIX}"
+        )
 
     def test_italian_translation_is_complete(self):
         translated = {entry.msgid: entry for entry in self.po if not entry.obsolete}
@@ -66,8 +77,10 @@ class TestTranslations(TerasoftCase):
         fuzzy = {msgid for msgid, entry in translated.items() if "fuzzy" in entry.flags}
         self.assertFalse(missing, f"Terms of the .pot without an entry in it.po:\n{_sample(missing)}\n{HOW_TO_FIX}")
         self.assertFalse(empty, f"Untranslated entries (empty msgstr) in it.po:\n{_sample(empty)}\n{HOW_TO_FIX}")
-        self.assertFalse(fuzzy, f"Fuzzy entries in it.po (check the translation, then remove the flag):\n"
-                                f"{_sample(fuzzy)}\n{HOW_TO_FIX}")
+        self.assertFalse(
+            fuzzy,
+            f"Fuzzy entries in it.po (check the translation, then remove the flag):\n{_sample(fuzzy)}\n{HOW_TO_FIX}",
+        )
 
     def test_update_email_is_italian(self):
         """The "Pianificato" update email of an Italian contact has no English left."""

@@ -2,7 +2,6 @@ from .common import TerasoftCase
 
 
 class TestDemoData(TerasoftCase):
-
     def test_demo_has_tickets_in_every_state(self):
         states = {key for key, _label in self.Ticket._fields["state"].selection}
         self.assertEqual(set(self.Ticket.search([]).mapped("state")) & states, states)
@@ -17,11 +16,12 @@ class TestDemoData(TerasoftCase):
 
     def test_demo_tickets_have_public_and_internal_messages(self):
         messages = self.env["mail.message"].search([("model", "=", "terasoft.ticket")])
-        self.assertTrue(messages.filtered(lambda m: not m.is_internal and m.subtype_id == self.env.ref("mail.mt_comment")))
+        self.assertTrue(
+            messages.filtered(lambda m: not m.is_internal and m.subtype_id == self.env.ref("mail.mt_comment"))
+        )
         self.assertTrue(messages.filtered("is_internal"))
 
     def test_kanban_shows_every_state_in_order(self):
         Ticket = self.Ticket.with_context(read_group_expand=True)  # what the kanban view sends
         groups = Ticket.web_read_group([("id", "=", 0)], ["state"])["groups"]
-        self.assertEqual([g["state"] for g in groups],
-                         [key for key, _label in self.Ticket._fields["state"].selection])
+        self.assertEqual([g["state"] for g in groups], [key for key, _label in self.Ticket._fields["state"].selection])

@@ -4,13 +4,16 @@ from .common import TerasoftCase
 
 
 class TestPartnerReferences(TerasoftCase):
-
     def test_customer_company_and_its_contacts_get_sequenced_refs(self):
-        company = self.env["res.partner"].create({"name": "Delta S.r.l.", "is_company": True, "customer_type": "customer"})
+        company = self.env["res.partner"].create(
+            {"name": "Delta S.r.l.", "is_company": True, "customer_type": "customer"}
+        )
         person = self.env["res.partner"].create({"name": "Anna Blu", "parent_id": company.id})
         self.assertRegex(company.ref, r"^ACC\d+$")
         self.assertRegex(person.ref, r"^CON\d+$")
-        other = self.env["res.partner"].create({"name": "Epsilon S.r.l.", "is_company": True, "customer_type": "customer"})
+        other = self.env["res.partner"].create(
+            {"name": "Epsilon S.r.l.", "is_company": True, "customer_type": "customer"}
+        )
         self.assertEqual(int(other.ref[3:]), int(company.ref[3:]) + 1)
 
     def test_other_partners_are_not_numbered_and_cost_no_query(self):
@@ -34,11 +37,14 @@ class TestPartnerReferences(TerasoftCase):
                     Partner.create(vals)
             self.env.flush_all()
             return self.env.cr.sql_log_count - before
+
         # a partner without a parent: not one query more than without the numbering
         self.assertEqual(queries({"name": "Privata 1"}), queries({"name": "Privata 2"}, numbering=False))
         # a contact with a parent: at most the read of the parent's type
-        self.assertLessEqual(queries({"name": "Anna 1", "parent_id": supplier.id}),
-                             queries({"name": "Anna 2", "parent_id": supplier.id}, numbering=False) + 1)
+        self.assertLessEqual(
+            queries({"name": "Anna 1", "parent_id": supplier.id}),
+            queries({"name": "Anna 2", "parent_id": supplier.id}, numbering=False) + 1,
+        )
 
     def test_company_becoming_a_customer_numbers_itself_and_its_contacts(self):
         company = self.env["res.partner"].create({"name": "Theta S.r.l.", "is_company": True})

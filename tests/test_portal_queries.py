@@ -1,5 +1,6 @@
 """The portal's SQL query count must not grow with the number of tickets (and stays within
 the issue's budget of 20 per page)."""
+
 from unittest.mock import patch
 
 from odoo.sql_db import Cursor
@@ -13,7 +14,6 @@ QUERY_BUDGET = 20
 
 
 class TestPortalQueries(TerasoftHttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -23,13 +23,18 @@ class TestPortalQueries(TerasoftHttpCase):
 
     def _add_tickets(self, count):
         """``count`` tickets, half open and half closed, from two contacts, with comments."""
-        tickets = self.Ticket.create([{
-            "name": f"Ticket {i}",
-            "partner_id": (self.user.partner_id if i % 2 else self.colleague).id,
-            "category_id": (self.cat_paghe if i % 3 else self.cat_presenze).id,
-            "product_id": self.product_paghe.id,
-            "state": "closed" if i % 2 else "waiting_support",
-        } for i in range(count)])
+        tickets = self.Ticket.create(
+            [
+                {
+                    "name": f"Ticket {i}",
+                    "partner_id": (self.user.partner_id if i % 2 else self.colleague).id,
+                    "category_id": (self.cat_paghe if i % 3 else self.cat_presenze).id,
+                    "product_id": self.product_paghe.id,
+                    "state": "closed" if i % 2 else "waiting_support",
+                }
+                for i in range(count)
+            ]
+        )
         return tickets
 
     def _count_queries(self, url):
@@ -54,18 +59,24 @@ class TestPortalQueries(TerasoftHttpCase):
     def test_detail_query_count_does_not_grow_with_messages(self):
         ticket = self._add_tickets(1)
         for attachment_name in ("a.zip", "b.zip"):
-            self.env["ir.attachment"].create({"name": attachment_name, "raw": b"x",
-                                             "res_model": "terasoft.ticket", "res_id": ticket.id})
+            self.env["ir.attachment"].create(
+                {"name": attachment_name, "raw": b"x", "res_model": "terasoft.ticket", "res_id": ticket.id}
+            )
         ticket.message_post(body="uno", message_type="comment", subtype_xmlid="mail.mt_comment")
         self.authenticate("query_user", "query_user")
         url = f"/my/tickets/{ticket.id}"
         small = self._count_queries(url)
         self.assertLessEqual(small, QUERY_BUDGET)
         for i in range(20):
-            ticket.message_post(body=f"commento {i}", message_type="comment", subtype_xmlid="mail.mt_comment",
-                                author_id=(self.colleague if i % 2 else self.support.partner_id).id)
-            self.env["ir.attachment"].create({"name": f"f{i}.zip", "raw": b"x",
-                                             "res_model": "terasoft.ticket", "res_id": ticket.id})
+            ticket.message_post(
+                body=f"commento {i}",
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                author_id=(self.colleague if i % 2 else self.support.partner_id).id,
+            )
+            self.env["ir.attachment"].create(
+                {"name": f"f{i}.zip", "raw": b"x", "res_model": "terasoft.ticket", "res_id": ticket.id}
+            )
         self.url_open(url)
         with self.assertQueryCount(small):
             self.url_open(url)
@@ -81,6 +92,7 @@ class TestPortalQueries(TerasoftHttpCase):
         def spy(cr, query, params=None, log_exceptions=None):
             queries.append(query.code if isinstance(query, SQL) else query)
             return execute(cr, query, params, log_exceptions)
+
         with patch("odoo.sql_db.Cursor.execute", spy):
             page = self.url_open("/my/tickets?filterby=closed").text
         self.assertEqual(page.count("o_terasoft_ticket_row"), 2)
@@ -89,7 +101,6 @@ class TestPortalQueries(TerasoftHttpCase):
 
 
 class TestDefaultLanguage(TerasoftCase):
-
     def test_portal_default_language_follows_the_setting(self):
         """The cached default language of the portal (http_routing's ir.http._get_default_lang,
         not overridden) changes with the contacts' default."""

@@ -1,4 +1,5 @@
 """HTTP tests of the customer portal's ticket pages (run with --odoo-http)."""
+
 import base64
 import csv
 import io
@@ -13,7 +14,8 @@ from .common import TerasoftHttpCase
 DEMO_PASSWORD = "demo"
 # the content of uploads is checked against their type: real (tiny) files
 PNG_1PX = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 
 
 def _zip_bytes():
@@ -24,13 +26,13 @@ def _zip_bytes():
 
 
 class PortalCase(TerasoftHttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.alfa_ticket = cls._ticket(cls.giulia.partner_id, name="Cedolino Alfa errato")
-        cls.beta_ticket = cls._ticket(cls.luca.partner_id, name="Timbrature Beta perse",
-                                      category_id=cls.cat_presenze.id)
+        cls.beta_ticket = cls._ticket(
+            cls.luca.partner_id, name="Timbrature Beta perse", category_id=cls.cat_presenze.id
+        )
 
     def _login(self, user):
         # demo users log in with "demo", new_test_user's users with their login
@@ -48,9 +50,14 @@ class PortalCase(TerasoftHttpCase):
         return self.url_open(url, data=data, files=files, allow_redirects=False)
 
     def _attach(self, ticket, name="log.zip", raw=b"PK data"):
-        return self.env["ir.attachment"].create({
-            "name": name, "raw": raw, "res_model": "terasoft.ticket", "res_id": ticket.id,
-        })
+        return self.env["ir.attachment"].create(
+            {
+                "name": name,
+                "raw": raw,
+                "res_model": "terasoft.ticket",
+                "res_id": ticket.id,
+            }
+        )
 
     def _list(self, query=""):
         response = self.url_open(f"/my/tickets{query}")
@@ -59,7 +66,6 @@ class PortalCase(TerasoftHttpCase):
 
 
 class TestPortalList(PortalCase):
-
     def test_public_user_is_sent_to_login(self):
         response = self.url_open("/my/tickets")
         self.assertIn("/web/login", response.url)
@@ -80,8 +86,8 @@ class TestPortalList(PortalCase):
         closed = self._ticket(self.giulia.partner_id, name="Chiuso da tempo", state="closed")
         self._login(self.giulia)
         page = self._list()
-        closed_part = page[page.index('id="closed_tickets"'):]
-        open_part = page[page.index('id="open_tickets"'):page.index('id="closed_tickets"')]
+        closed_part = page[page.index('id="closed_tickets"') :]
+        open_part = page[page.index('id="open_tickets"') : page.index('id="closed_tickets"')]
         self.assertIn(closed.number, closed_part)
         self.assertNotIn(closed.number, open_part)
         self.assertIn(self.alfa_ticket.number, open_part)
@@ -117,8 +123,9 @@ class TestPortalList(PortalCase):
         self.assertNotIn(other.number, page)
 
     def test_search_in_description(self):
-        ticket = self._ticket(self.giulia.partner_id, name="Con descrizione",
-                              description="<p>Il modulo zeta-quattro si blocca</p>")
+        ticket = self._ticket(
+            self.giulia.partner_id, name="Con descrizione", description="<p>Il modulo zeta-quattro si blocca</p>"
+        )
         self._login(self.giulia)
         page = self._list("?search=zeta-quattro&search_in=description")
         self.assertIn(ticket.number, page)
@@ -158,8 +165,9 @@ class TestPortalList(PortalCase):
     def test_pagination_by_20(self):
         company = self.env["res.partner"].create({"name": "Paginata S.r.l.", "is_company": True})
         user = self._portal_user("paginated", company)
-        tickets = self.Ticket.create([{"name": f"P{i}", "partner_id": user.partner_id.id,
-                                       "category_id": self.cat_paghe.id} for i in range(23)])
+        tickets = self.Ticket.create(
+            [{"name": f"P{i}", "partner_id": user.partner_id.id, "category_id": self.cat_paghe.id} for i in range(23)]
+        )
         self._login(user)
         first = self._list()
         second = self._list_page(2)
@@ -203,13 +211,19 @@ class TestPortalList(PortalCase):
     def test_home_links_the_portal_sections(self):
         self._login(self.giulia)
         page = self.url_open("/my").text
-        for url in ("/my/tickets", "/my/faq", "/my/documents", "/my/contacts", "/my/company",
-                    "/my/account", "/web/session/logout"):
+        for url in (
+            "/my/tickets",
+            "/my/faq",
+            "/my/documents",
+            "/my/contacts",
+            "/my/company",
+            "/my/account",
+            "/web/session/logout",
+        ):
             self.assertIn(f'href="{url}', page, url)
 
 
 class TestPortalScopes(PortalCase):
-
     def test_scope_own_lists_only_own_tickets(self):
         user = self._portal_user("scope_own", self.alfa, ticket_scope="own")
         own = self._ticket(user.partner_id, name="Mio")
@@ -224,8 +238,9 @@ class TestPortalScopes(PortalCase):
         self.assertEqual(self.url_open(f"/my/tickets/{self.alfa_ticket.id}").status_code, 404)
 
     def test_scope_areas_sees_chosen_categories(self):
-        user = self._portal_user("scope_areas", self.alfa, ticket_scope="areas",
-                                 ticket_scope_category_ids=[(6, 0, self.cat_presenze.ids)])
+        user = self._portal_user(
+            "scope_areas", self.alfa, ticket_scope="areas", ticket_scope_category_ids=[(6, 0, self.cat_presenze.ids)]
+        )
         presenze = self._ticket(self.giulia.partner_id, name="Presenze", category_id=self.cat_presenze.id)
         self._login(user)
         page = self._list()
@@ -240,7 +255,6 @@ class TestPortalScopes(PortalCase):
 
 
 class TestPortalNewTicket(PortalCase):
-
     def _form(self, **overrides):
         return {
             "name": "Stampa F24 bloccata",
@@ -260,27 +274,51 @@ class TestPortalNewTicket(PortalCase):
     def test_form_has_the_field_inputs(self):
         self._login(self.giulia)
         page = self.url_open("/my/tickets/new").text
-        for name in ("name", "priority", "importance", "category_id", "ticket_type", "product_id",
-                     "product_version", "description", "attachments"):
+        for name in (
+            "name",
+            "priority",
+            "importance",
+            "category_id",
+            "ticket_type",
+            "product_id",
+            "product_version",
+            "description",
+            "attachments",
+        ):
             self.assertIn(f'name="{name}"', page, name)
         self.assertIn('action="/my/tickets/new"', page)
         self.assertIn('multiple="multiple"', page)
 
     def test_valid_ticket_is_created_and_opened(self):
         self._login(self.giulia)
-        response = self._post("/my/tickets/new", self._form(), files=[
-            ("attachments", ("log.zip", _zip_bytes(), "application/zip")),
-            ("attachments", ("screen.png", PNG_1PX, "image/png")),
-        ])
+        response = self._post(
+            "/my/tickets/new",
+            self._form(),
+            files=[
+                ("attachments", ("log.zip", _zip_bytes(), "application/zip")),
+                ("attachments", ("screen.png", PNG_1PX, "image/png")),
+            ],
+        )
         ticket = self._new_tickets()
         self.assertEqual(len(ticket), 1)
         self.assertEqual(response.status_code, 303)
         self.assertTrue(response.headers["Location"].endswith(f"/my/tickets/{ticket.id}"))
-        self.assertRecordValues(ticket, [{
-            "channel": "portal", "partner_id": self.giulia.partner_id.id, "priority": "2",
-            "importance": "blocking", "ticket_type": "defect", "category_id": self.cat_paghe.id,
-            "product_id": self.product_paghe.id, "product_version": "06.07.00", "state": "new",
-        }])
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    "channel": "portal",
+                    "partner_id": self.giulia.partner_id.id,
+                    "priority": "2",
+                    "importance": "blocking",
+                    "ticket_type": "defect",
+                    "category_id": self.cat_paghe.id,
+                    "product_id": self.product_paghe.id,
+                    "product_version": "06.07.00",
+                    "state": "new",
+                }
+            ],
+        )
         self.assertEqual(sorted(ticket.sudo()._portal_attachments().mapped("name")), ["log.zip", "screen.png"])
 
     def test_missing_title_keeps_input_and_shows_error(self):
@@ -330,16 +368,20 @@ class TestPortalNewTicket(PortalCase):
 
     def test_refused_extension_is_an_error(self):
         self._login(self.giulia)
-        response = self._post("/my/tickets/new", self._form(),
-                              files=[("attachments", ("setup.exe", b"MZ", "application/octet-stream"))])
+        response = self._post(
+            "/my/tickets/new", self._form(), files=[("attachments", ("setup.exe", b"MZ", "application/octet-stream"))]
+        )
         self.assertIn('data-error-for="attachments"', response.text)
         self.assertFalse(self._new_tickets())
 
     def test_too_large_file_is_an_error(self):
         self.env["ir.config_parameter"].set_param("terasoft_portal.attachment_max_size_mb", "1")
         self._login(self.giulia)
-        response = self._post("/my/tickets/new", self._form(),
-                              files=[("attachments", ("big.zip", b"0" * (1024 * 1024 + 1), "application/zip"))])
+        response = self._post(
+            "/my/tickets/new",
+            self._form(),
+            files=[("attachments", ("big.zip", b"0" * (1024 * 1024 + 1), "application/zip"))],
+        )
         self.assertIn('data-error-for="attachments"', response.text)
         self.assertFalse(self._new_tickets())
 
@@ -374,7 +416,6 @@ class TestPortalNewTicket(PortalCase):
 
 
 class TestPortalTicketPage(PortalCase):
-
     def test_ticket_page_shows_ticket_information(self):
         self._login(self.giulia)
         response = self.url_open(f"/my/tickets/{self.alfa_ticket.id}")
@@ -443,7 +484,6 @@ class TestPortalTicketPage(PortalCase):
 
 
 class TestPortalActions(PortalCase):
-
     def test_comment_is_posted_as_the_customer(self):
         self._login(self.giulia)
         response = self._post(f"/my/tickets/{self.alfa_ticket.id}/comment", {"comment": "Grazie, provo subito"})
@@ -476,8 +516,11 @@ class TestPortalActions(PortalCase):
 
     def test_comment_with_attachment_is_listed_and_downloadable(self):
         self._login(self.giulia)
-        self._post(f"/my/tickets/{self.alfa_ticket.id}/comment", {"comment": "Allego il log"},
-                   files=[("attachments", ("errore.txt", b"stack trace", "text/plain"))])
+        self._post(
+            f"/my/tickets/{self.alfa_ticket.id}/comment",
+            {"comment": "Allego il log"},
+            files=[("attachments", ("errore.txt", b"stack trace", "text/plain"))],
+        )
         attachment = self.alfa_ticket.sudo()._portal_attachments().filtered(lambda a: a.name == "errore.txt")
         self.assertTrue(attachment)
         response = self.url_open(f"/my/tickets/{self.alfa_ticket.id}/attachments/{attachment.id}")
@@ -531,8 +574,9 @@ class TestPortalActions(PortalCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.content, b"PK data")
         log = self.alfa_ticket.download_log_ids
-        self.assertRecordValues(log, [{"user_id": self.giulia.id, "attachment_id": attachment.id,
-                                       "attachment_name": "log.zip"}])
+        self.assertRecordValues(
+            log, [{"user_id": self.giulia.id, "attachment_id": attachment.id, "attachment_name": "log.zip"}]
+        )
 
     def test_download_other_company_attachment_is_not_found(self):
         attachment = self._attach(self.beta_ticket)
@@ -565,14 +609,20 @@ class TestPortalActions(PortalCase):
     def test_public_user_cannot_download(self):
         attachment = self._attach(self.alfa_ticket)
         token = self.alfa_ticket.sudo()._portal_ensure_token()
-        response = self.url_open(f"/my/tickets/{self.alfa_ticket.id}/attachments/{attachment.id}"
-                                 f"?access_token={token}", allow_redirects=False)
+        response = self.url_open(
+            f"/my/tickets/{self.alfa_ticket.id}/attachments/{attachment.id}?access_token={token}", allow_redirects=False
+        )
         self.assertEqual(response.status_code, 303)
         self.assertFalse(self.alfa_ticket.download_log_ids)
 
     def test_confirm_planned_date(self):
-        planned = self._ticket(self.giulia.partner_id, name="Pianificato", state="planned",
-                               ticket_type="defect", planned_date=fields.Datetime.now() + timedelta(days=2))
+        planned = self._ticket(
+            self.giulia.partner_id,
+            name="Pianificato",
+            state="planned",
+            ticket_type="defect",
+            planned_date=fields.Datetime.now() + timedelta(days=2),
+        )
         self._login(self.giulia)
         response = self._post(f"/my/tickets/{planned.id}/plan", {"answer": "accept"})
         self.assertEqual(response.status_code, 303)
@@ -580,8 +630,13 @@ class TestPortalActions(PortalCase):
         self.assertEqual(planned.sudo()._portal_public_messages()[-1:].author_id, self.giulia.partner_id)
 
     def test_propose_another_date_needs_a_message(self):
-        planned = self._ticket(self.giulia.partner_id, name="Pianificato", state="planned",
-                               ticket_type="defect", planned_date=fields.Datetime.now() + timedelta(days=2))
+        planned = self._ticket(
+            self.giulia.partner_id,
+            name="Pianificato",
+            state="planned",
+            ticket_type="defect",
+            planned_date=fields.Datetime.now() + timedelta(days=2),
+        )
         self._login(self.giulia)
         before = len(planned.sudo()._portal_public_messages())
         response = self._post(f"/my/tickets/{planned.id}/plan", {"answer": "propose", "message": ""})
@@ -592,12 +647,12 @@ class TestPortalActions(PortalCase):
 
     def test_portal_user_has_no_write_access_by_rpc(self):
         from odoo.exceptions import AccessError
+
         with self.assertRaises(AccessError):
             self.alfa_ticket.with_user(self.giulia).write({"name": "hacked"})
 
 
 class TestPortalLanguage(PortalCase):
-
     def test_language_choice_sets_user_language(self):
         self._login(self.giulia)
         response = self._post("/my/language", {"lang": "en_US", "redirect": "/it/my/tickets"})

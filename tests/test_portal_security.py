@@ -1,5 +1,6 @@
 """Portal's /my/security with the IP allow-list (issue 12): Odoo checks the credentials of
 ``self.env.user`` on an empty ``res.users`` recordset; our allow-list check must do the same."""
+
 from unittest.mock import patch
 
 from odoo.exceptions import AccessDenied
@@ -14,7 +15,6 @@ ENFORCED = "terasoft_portal.ip_allowlist_enforced"
 
 
 class TestCheckCredentials(TerasoftCase):
-
     def _check(self, user, address, password="demo"):
         credential = {"login": user.login, "password": password, "type": "password"}
         with MockRequest(self.env, remote_addr=address):
@@ -49,13 +49,20 @@ class TestPortalSecurityPage(TerasoftHttpCase):
         return self.url_open(url, headers=headers, data=dict(data, csrf_token=Request.csrf_token(self)))
 
     def _change_password(self, headers=None):
-        return self._post("/my/security", headers=headers, op="password",
-                          old="Vecchia-Password-1", new1="Nuova-Password-2", new2="Nuova-Password-2")
+        return self._post(
+            "/my/security",
+            headers=headers,
+            op="password",
+            old="Vecchia-Password-1",
+            new1="Nuova-Password-2",
+            new2="Nuova-Password-2",
+        )
 
     def _password_is(self, password):
         try:
             self.env["res.users"].with_user(self.user)._check_credentials(
-                {"login": self.user.login, "password": password, "type": "password"}, {"interactive": False})
+                {"login": self.user.login, "password": password, "type": "password"}, {"interactive": False}
+            )
         except AccessDenied:
             return False
         return True
@@ -64,8 +71,9 @@ class TestPortalSecurityPage(TerasoftHttpCase):
         # a company's contacts do not close their own account (support does: tests/test_portal_ux.py);
         # a private customer, without a company, does
         self.user.partner_id.parent_id = False
-        return self._post("/my/deactivate_account", headers=headers,
-                          validation=self.user.login, password="Vecchia-Password-1")
+        return self._post(
+            "/my/deactivate_account", headers=headers, validation=self.user.login, password="Vecchia-Password-1"
+        )
 
     def test_password_change_allow_list_off(self):
         self.authenticate(self.user.login, "Vecchia-Password-1")

@@ -1,6 +1,7 @@
 """Customer experience of the portal (issue 13, first half): home, preferences, branding, ticket
 list, new ticket, ticket page and error pages, as Giulia Bianchi (Alfa Paghe) and Franco Neri
 (the insolvent Gamma) see them, in Italian. Run with --odoo-http."""
+
 import re
 from datetime import timedelta
 
@@ -12,21 +13,28 @@ from .test_portal_routes import PortalCase
 
 
 class TestPortalHome(PortalCase):
-
     def test_home_entries_in_the_manuals_order_and_wording(self):
         self._login(self.giulia)
         page = self.url_open("/my").text
-        positions = [page.index(f'href="{url}"') for url in
-                     ("/my/tickets", "/my/faq", "/my/documents", "/my/contacts", "/my/company")]
+        positions = [
+            page.index(f'href="{url}"')
+            for url in ("/my/tickets", "/my/faq", "/my/documents", "/my/contacts", "/my/company")
+        ]
         self.assertEqual(positions, sorted(positions))
-        for text in ("Assistenza Clienti", "Apri o modifica un ticket", "Cerca risposte alle tue domande",
-                     "Scarica i tuoi file", "Mostra contatti", "Preferenze propria azienda"):
+        for text in (
+            "Assistenza Clienti",
+            "Apri o modifica un ticket",
+            "Cerca risposte alle tue domande",
+            "Scarica i tuoi file",
+            "Mostra contatti",
+            "Preferenze propria azienda",
+        ):
             self.assertIn(text, page)
 
     def test_home_entries_have_their_own_icons(self):
         self._login(self.giulia)
         page = self.url_open("/my").text
-        support = page[page.index('href="/my/tickets"'):page.index('href="/my/faq"')]
+        support = page[page.index('href="/my/tickets"') : page.index('href="/my/faq"')]
         self.assertIn("portal-support.svg", support)
         self.assertNotIn("portal-connection.svg", support)
         icons = re.findall(r'src="(/terasoft_portal/static/src/img/portal-[a-z]+\.svg)"', page)
@@ -50,7 +58,6 @@ class TestPortalHome(PortalCase):
 
 
 class TestPortalBranding(PortalCase):
-
     def test_login_page_shows_the_company_not_odoo(self):
         page = self.url_open("/web/login").text
         company = self.env.company.name
@@ -79,16 +86,22 @@ class TestPortalBranding(PortalCase):
 
 
 class TestPortalPreferences(PortalCase):
-
     def _address_form(self, **values):
         partner = self.giulia.partner_id
         return {
-            "partner_id": str(partner.id), "name": partner.name, "email": partner.email,
-            "phone": partner.phone or "02 1234", "street": partner.street or "Via Roma 1",
-            "city": partner.city or "Milano", "zip": partner.zip or "20100",
+            "partner_id": str(partner.id),
+            "name": partner.name,
+            "email": partner.email,
+            "phone": partner.phone or "02 1234",
+            "street": partner.street or "Via Roma 1",
+            "city": partner.city or "Milano",
+            "zip": partner.zip or "20100",
             "country_id": str(partner.country_id.id or self.env.ref("base.it").id),
-            "state_id": str(partner.state_id.id or ""), "use_delivery_as_billing": "true",
-            "address_type": "billing", "callback": "/my", "required_fields": "name,email",
+            "state_id": str(partner.state_id.id or ""),
+            "use_delivery_as_billing": "true",
+            "address_type": "billing",
+            "callback": "/my",
+            "required_fields": "name,email",
             **values,
         }
 
@@ -132,7 +145,6 @@ class TestPortalPreferences(PortalCase):
 
 
 class TestPortalTicketListUx(PortalCase):
-
     def test_headings_follow_mine_or_all(self):
         self._login(self.giulia)
         all_page = self._list("?show=all")
@@ -153,18 +165,31 @@ class TestPortalTicketListUx(PortalCase):
     def test_each_table_has_its_own_pager(self):
         company = self.env["res.partner"].create({"name": "Due Tabelle S.r.l.", "is_company": True})
         user = self._portal_user("two_tables", company)
-        self.Ticket.create([{"name": f"Aperto {i}", "partner_id": user.partner_id.id,
-                             "category_id": self.cat_paghe.id} for i in range(21)])
-        closed = self.Ticket.create([{"name": f"Chiuso {i}", "partner_id": user.partner_id.id,
-                                      "category_id": self.cat_paghe.id, "state": "closed"} for i in range(23)])
+        self.Ticket.create(
+            [
+                {"name": f"Aperto {i}", "partner_id": user.partner_id.id, "category_id": self.cat_paghe.id}
+                for i in range(21)
+            ]
+        )
+        closed = self.Ticket.create(
+            [
+                {
+                    "name": f"Chiuso {i}",
+                    "partner_id": user.partner_id.id,
+                    "category_id": self.cat_paghe.id,
+                    "state": "closed",
+                }
+                for i in range(23)
+            ]
+        )
         self._login(user)
         first = self._list()
         self.assertIn("o_terasoft_pager_open_tickets", first)
         self.assertIn("o_terasoft_pager_closed_tickets", first)
         self.assertIn("closed_page=2", first)
         second_closed = self._list("?closed_page=2")
-        closed_part = second_closed[second_closed.index('id="closed_tickets"'):]
-        open_part = second_closed[:second_closed.index('id="closed_tickets"')]
+        closed_part = second_closed[second_closed.index('id="closed_tickets"') :]
+        open_part = second_closed[: second_closed.index('id="closed_tickets"')]
         self.assertEqual(closed_part.count("o_terasoft_ticket_row"), 3)
         self.assertEqual(open_part.count("o_terasoft_ticket_row"), 20)  # open table still on page 1
         self.assertIn(closed.sorted("id")[0].number, closed_part)
@@ -173,8 +198,10 @@ class TestPortalTicketListUx(PortalCase):
         older = self._ticket(self.giulia.partner_id, name="Creato dopo ma datato")
         newer = self._ticket(self.giulia.partner_id, name="Creato prima")
         # the higher id is the older ticket (imported, backdated)
-        self.env.cr.execute("UPDATE terasoft_ticket SET create_date = create_date - interval '30 days' "
-                            "WHERE id = %s", [max(older.id, newer.id)])
+        self.env.cr.execute(
+            "UPDATE terasoft_ticket SET create_date = create_date - interval '30 days' WHERE id = %s",
+            [max(older.id, newer.id)],
+        )
         backdated, recent = (older, newer) if older.id > newer.id else (newer, older)
         self._login(self.giulia)
         page = self._list("?sortby=newest")
@@ -194,8 +221,9 @@ class TestPortalTicketListUx(PortalCase):
 
     def test_search_matches_italian_word_forms(self):
         ticket = self._ticket(self.giulia.partner_id, name="Timbrature mancanti del turno di notte")
-        described = self._ticket(self.giulia.partner_id, name="Reparto",
-                                 description="<p>Le <b>giustificazioni</b> non compaiono</p>")
+        described = self._ticket(
+            self.giulia.partner_id, name="Reparto", description="<p>Le <b>giustificazioni</b> non compaiono</p>"
+        )
         self._login(self.giulia)
         self.assertIn(ticket.number, self._list("?search=timbratura"))
         self.assertIn(ticket.number, self._list("?search=timbratura&search_in=name"))
@@ -212,8 +240,17 @@ class TestPortalTicketListUx(PortalCase):
         user = self._portal_user("search_user", company)
 
         def add(count):
-            self.Ticket.create([{"name": f"Timbrature perse {i}", "partner_id": user.partner_id.id,
-                                 "category_id": self.cat_presenze.id} for i in range(count)])
+            self.Ticket.create(
+                [
+                    {
+                        "name": f"Timbrature perse {i}",
+                        "partner_id": user.partner_id.id,
+                        "category_id": self.cat_presenze.id,
+                    }
+                    for i in range(count)
+                ]
+            )
+
         add(3)
         self._login(user)
         url = "/my/tickets?search=timbratura"
@@ -228,27 +265,29 @@ class TestPortalTicketListUx(PortalCase):
 
 
 class TestPortalNewTicketUx(PortalCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         Faq = cls.env["terasoft.faq"]
         cls.faq_category = cls.env["terasoft.faq.category"].create(
-            {"name": "Paghe FAQ", "ticket_category_id": cls.cat_paghe.id})
-        cls.faq = Faq.create({
-            "name": "Come si imposta la tredicesima?",
-            "answer": "<p>Vai in <strong>Tabelle &gt; Contratti</strong> e usa <em>Ristampa</em> "
-                      "per l'utente del contratto.</p>",
-            "category_id": cls.faq_category.id,
-            "product_id": cls.product_paghe.id,
-            "is_published": True,
-        })
+            {"name": "Paghe FAQ", "ticket_category_id": cls.cat_paghe.id}
+        )
+        cls.faq = Faq.create(
+            {
+                "name": "Come si imposta la tredicesima?",
+                "answer": "<p>Vai in <strong>Tabelle &gt; Contratti</strong> e usa <em>Ristampa</em> "
+                "per l'utente del contratto.</p>",
+                "category_id": cls.faq_category.id,
+                "product_id": cls.product_paghe.id,
+                "is_published": True,
+            }
+        )
 
     def test_faq_search_excerpt_is_clean(self):
         self._login(self.giulia)
         page = self.url_open("/my/faq?search=contratti").text
-        excerpt = page[page.index("o_terasoft_faq_excerpt"):]
-        excerpt = excerpt[:excerpt.index("</div>")]
+        excerpt = page[page.index("o_terasoft_faq_excerpt") :]
+        excerpt = excerpt[: excerpt.index("</div>")]
         self.assertIn("<mark>", excerpt)
         self.assertNotIn("*Tabelle", excerpt)
         self.assertNotIn("/Ristampa/", excerpt)
@@ -277,16 +316,16 @@ class TestPortalNewTicketUx(PortalCase):
         self._login(self.giulia)
         page = self.url_open("/my/tickets/new").text
         for field in ("ticket_name", "ticket_category"):
-            label = page[page.index(f'for="{field}"'):]
-            self.assertIn('text-danger', label[:label.index("</label>")])
+            label = page[page.index(f'for="{field}"') :]
+            self.assertIn("text-danger", label[: label.index("</label>")])
 
     def test_triage_category_is_not_offered(self):
         triage = self.env.ref("terasoft_portal.ticket_category_to_classify")
         self.assertFalse(triage.portal_visible)
         self._login(self.giulia)
         page = self.url_open("/my/tickets/new").text
-        select = page[page.index('name="category_id"'):]
-        select = select[:select.index("</select>")]
+        select = page[page.index('name="category_id"') :]
+        select = select[: select.index("</select>")]
         self.assertIn(f'<option value="{self.cat_paghe.id}"', select)
         self.assertNotIn(f'<option value="{triage.id}"', select)
         response = self._post("/my/tickets/new", {"name": "Smistami", "category_id": str(triage.id)})
@@ -308,9 +347,9 @@ class TestPortalNewTicketUx(PortalCase):
         self.assertLess(page.index("o_terasoft_blocked"), page.index('name="name"'))
 
     def test_ended_support_period_is_said_before_writing(self):
-        company = self.env["res.partner"].create({
-            "name": "Scaduta S.r.l.", "is_company": True,
-            "support_end_date": fields.Date.today() - timedelta(days=10)})
+        company = self.env["res.partner"].create(
+            {"name": "Scaduta S.r.l.", "is_company": True, "support_end_date": fields.Date.today() - timedelta(days=10)}
+        )
         user = self._portal_user("ended_support", company)
         self._login(user)
         page = self.url_open("/my/tickets/new").text
@@ -322,12 +361,12 @@ class TestPortalNewTicketUx(PortalCase):
 
 
 class TestPortalTicketPageUx(PortalCase):
-
     def test_manual_buttons_at_the_top(self):
         self._login(self.giulia)
         page = self.url_open(f"/my/tickets/{self.alfa_ticket.id}").text
-        buttons = [page.index(marker) for marker in
-                   ("o_terasoft_back", "o_terasoft_new_ticket", "o_terasoft_close_ticket")]
+        buttons = [
+            page.index(marker) for marker in ("o_terasoft_back", "o_terasoft_new_ticket", "o_terasoft_close_ticket")
+        ]
         self.assertEqual(buttons, sorted(buttons))
         self.assertLess(buttons[-1], page.index("o_terasoft_state_badge"))
         self.assertIn("o_terasoft_confirm_close", page)
@@ -358,7 +397,7 @@ class TestPortalTicketPageUx(PortalCase):
         ticket.with_user(self.support).action_ask_customer("<p>Quale versione usate?</p>")
         self._login(self.giulia)
         page = self.url_open(f"/my/tickets/{ticket.id}").text
-        question = page[page.index("o_terasoft_last_question"):]
+        question = page[page.index("o_terasoft_last_question") :]
         self.assertIn("Quale versione usate?", question[:600])
 
     def test_rejected_comment_keeps_url_and_text(self):
@@ -370,8 +409,11 @@ class TestPortalTicketPageUx(PortalCase):
         page = self.url_open(url).text
         self.assertIn("o_terasoft_comment_error", page)
         # a refused file keeps the typed text
-        response = self._post(f"{url}/comment", {"comment": "Testo da non perdere"},
-                              files=[("attachments", ("virus.exe", b"MZ", "application/octet-stream"))])
+        response = self._post(
+            f"{url}/comment",
+            {"comment": "Testo da non perdere"},
+            files=[("attachments", ("virus.exe", b"MZ", "application/octet-stream"))],
+        )
         self.assertEqual(response.status_code, 303)
         page = self.url_open(url).text
         self.assertIn("Testo da non perdere", page)
@@ -383,7 +425,6 @@ class TestPortalTicketPageUx(PortalCase):
 
 
 class TestAutocloseDate(TerasoftCase):
-
     def test_cron_closes_at_the_date_the_portal_shows(self):
         ticket = self._ticket(self.giulia.partner_id, ticket_type="defect", state="in_progress")
         with frozen(self.env, "2026-11-23 09:00:00"):
@@ -400,7 +441,6 @@ class TestAutocloseDate(TerasoftCase):
 
 
 class TestPortalErrorPages(PortalCase):
-
     @mute_logger("odoo.http")
     def test_404_in_italian_back_to_the_portal(self):
         self._login(self.giulia)
@@ -416,4 +456,3 @@ class TestPortalErrorPages(PortalCase):
         response = self.url_open(f"/my/tickets/{self.beta_ticket.id}")
         self.assertEqual(response.status_code, 404)
         self.assertIn('href="/my"', response.text)
-

@@ -5,6 +5,7 @@
   comment route;
 * concurrent ticket creation through the portal form.
 """
+
 import sys
 import threading
 from contextlib import contextmanager
@@ -19,12 +20,16 @@ from reliability import hostile, matrix  # noqa: E402
 from reliability.client import PortalClient  # noqa: E402
 
 DEMO_PASSWORD = "demo"
-QUIET = ("odoo.http", "odoo.addons.base.models.ir_http", "werkzeug", "odoo.sql_db",
-         "odoo.addons.terasoft_portal.controllers.access")
+QUIET = (
+    "odoo.http",
+    "odoo.addons.base.models.ir_http",
+    "werkzeug",
+    "odoo.sql_db",
+    "odoo.addons.terasoft_portal.controllers.access",
+)
 
 
 class TestReliabilityQuick(TerasoftHttpCase):
-
     @contextmanager
     def _env_scope(self):
         """The test transaction, as the server sees it (the HttpCase server shares it)."""
@@ -49,9 +54,12 @@ class TestReliabilityQuick(TerasoftHttpCase):
         failures = [f"{r.name}: {r.detail}" for r in results if not r.ok]
         self.assertGreaterEqual(rule_count, 20, "the routing map lost terasoft_portal's routes")
         rpc = [r for r in results if r.name.startswith("rpc ")]
-        print(f"\nisolation: {rule_count} routes, {len(results) - len(rpc)} route probes, {len(rpc)} RPC probes; "
-              f"{'; '.join(notes)}")
-        self.assertGreaterEqual(len({r.name.split('.')[0] for r in rpc}), 3, "too few models with B-only records")
+        # pylint: disable-next=print-used  # the test's summary, read in the test log
+        print(
+            f"\nisolation: {rule_count} routes, {len(results) - len(rpc)} route probes, {len(rpc)} RPC probes; "
+            f"{'; '.join(notes)}"
+        )
+        self.assertGreaterEqual(len({r.name.split(".")[0] for r in rpc}), 3, "too few models with B-only records")
         self.assertFalse(failures, "isolation failures:\n" + "\n".join(failures))
 
     def test_hostile_ticket_form_and_comment(self):
@@ -64,8 +72,11 @@ class TestReliabilityQuick(TerasoftHttpCase):
             stats = hostile.execute(clients, requests_, targets, threads=1)
             with self._env_scope() as env:
                 stats["failures"] += hostile.db_checks(env, targets, before, stats)
-        print(f"\nhostile: {stats['sent']} requests, statuses {dict(stats['statuses'])}, "
-              f"{stats['ack_tickets']} tickets and {stats['ack_comments']} comments acknowledged")
+        # pylint: disable-next=print-used  # the test's summary, read in the test log
+        print(
+            f"\nhostile: {stats['sent']} requests, statuses {dict(stats['statuses'])}, "
+            f"{stats['ack_tickets']} tickets and {stats['ack_comments']} comments acknowledged"
+        )
         self.assertEqual(stats["sent"], 200)
         self.assertFalse(stats["failures"], "\n".join(stats["failures"][:20]))
 
@@ -82,8 +93,10 @@ class TestReliabilityQuick(TerasoftHttpCase):
             with self._env_scope() as env:
                 stats["failures"] += hostile.staff_db_checks(env, targets, before)
                 leaks = hostile.internal_leaks(env)
-        print(f"\nstaff over RPC: {stats['sent']} calls {dict(stats['kinds'])}, {stats['refused']} refused, "
-              f"{leaks} leaks")
+        # pylint: disable-next=print-used  # the test's summary, read in the test log
+        print(
+            f"\nstaff over RPC: {stats['sent']} calls {dict(stats['kinds'])}, {stats['refused']} refused, {leaks} leaks"
+        )
         self.assertEqual(stats["sent"], 60)
         self.assertEqual(len(stats["kinds"]), 5)
         self.assertEqual(leaks, 0)
@@ -91,8 +104,12 @@ class TestReliabilityQuick(TerasoftHttpCase):
 
     def test_concurrent_ticket_creation(self):
         """4 sessions x 5 tickets through the form: every acknowledged ticket exists once."""
-        logins = ["giulia.bianchi@example.com", "luca.verdi@example.com",
-                  "marco.rossi@example.com", "franco.neri@example.com"]
+        logins = [
+            "giulia.bianchi@example.com",
+            "luca.verdi@example.com",
+            "marco.rossi@example.com",
+            "franco.neri@example.com",
+        ]
         category = str(self.cat_paghe.id)
         acknowledged, errors = [], []
 
@@ -100,8 +117,9 @@ class TestReliabilityQuick(TerasoftHttpCase):
             for n in range(5):
                 marker = f"CONC-{index}-{n}-quick"
                 try:
-                    response = client.post("/my/tickets/new", {"name": marker, "category_id": category,
-                                                               "description": "concurrency"})
+                    response = client.post(
+                        "/my/tickets/new", {"name": marker, "category_id": category, "description": "concurrency"}
+                    )
                 except Exception as exc:
                     errors.append(repr(exc))
                     continue

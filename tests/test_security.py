@@ -4,7 +4,6 @@ from .common import TerasoftCase
 
 
 class TestTicketAccess(TerasoftCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -42,8 +41,9 @@ class TestTicketAccess(TerasoftCase):
         self.assertEqual(self.Ticket.with_user(user).search([]), own)
 
     def test_scope_areas_sees_own_and_chosen_categories_with_children(self):
-        user = self._portal_user("area_scope", self.alfa, ticket_scope="areas",
-                                 ticket_scope_category_ids=[(6, 0, self.cat_presenze.ids)])
+        user = self._portal_user(
+            "area_scope", self.alfa, ticket_scope="areas", ticket_scope_category_ids=[(6, 0, self.cat_presenze.ids)]
+        )
         own = self._ticket(user.partner_id, category_id=self.cat_contabilita.id)
         sub = self._ticket(self.giulia.partner_id, category_id=self.cat_project.id)
         visible = self.Ticket.with_user(user).search([])
@@ -75,6 +75,7 @@ class TestTicketAccess(TerasoftCase):
 
     def test_employee_without_support_group_cannot_read_tickets(self):
         from odoo.tests import new_test_user
+
         employee = new_test_user(self.env, login="plain_employee", groups="base.group_user")
         with self.assertRaises(AccessError):
             self.Ticket.with_user(employee).search([])

@@ -1,5 +1,6 @@
 """Issue 10: the state of a ticket changes only through `_apply_move`, whatever a caller sends
 over RPC (context keys, values, keyword arguments), as a support user with XML-RPC and JSON-2."""
+
 import json
 from datetime import datetime, timedelta
 from xmlrpc.client import Fault
@@ -46,9 +47,14 @@ class TestStateGuardModel(TerasoftCase):
         self.assertEqual(self.ticket.state_log_ids.mapped("move"), ["discard", "take_in_charge"])
 
     def test_workflow_fields_refused_for_staff(self):
-        for vals in ({"state_before_block": "closed"}, {"date_closed": datetime(2026, 1, 1)},
-                     {"date_taken": False}, {"sla_status": "met"}, {"date_last_customer_message": False},
-                     {"autoclose_reminder_sent": True}):
+        for vals in (
+            {"state_before_block": "closed"},
+            {"date_closed": datetime(2026, 1, 1)},
+            {"date_taken": False},
+            {"sla_status": "met"},
+            {"date_last_customer_message": False},
+            {"autoclose_reminder_sent": True},
+        ):
             with self.subTest(vals=vals), self.assertRaises(UserError):
                 self.as_support.with_context(terasoft_ticket_move="reopen").write(vals)
         self.as_support.write({"priority": "2"})  # the other fields stay editable
@@ -57,13 +63,18 @@ class TestStateGuardModel(TerasoftCase):
     def test_create_starts_open(self):
         Ticket = self.Ticket.with_user(self.support)
         values = {"name": "x", "category_id": self.cat_paghe.id, "partner_id": self.giulia.partner_id.id}
-        for extra in ({"state": "closed"}, {"state": "waiting_support"}, {"state_before_block": "closed"},
-                      {"date_resolved": datetime(2026, 1, 1)}):
+        for extra in (
+            {"state": "closed"},
+            {"state": "waiting_support"},
+            {"state_before_block": "closed"},
+            {"date_resolved": datetime(2026, 1, 1)},
+        ):
             with self.subTest(extra=extra), self.assertRaises(UserError):
                 Ticket.create(dict(values, **extra))
         # the form's empty values and an explicit "new" are fine; the context's defaults are ignored
         ticket = Ticket.with_context(default_state="closed", default_date_closed="2026-01-01 10:00:00").create(
-            dict(values, state="new", date_taken=False))
+            dict(values, state="new", date_taken=False)
+        )
         self.assertRecordValues(ticket, [{"state": "new", "date_closed": False}])
 
     def test_copy_cannot_carry_a_state(self):
@@ -90,8 +101,11 @@ class TestStateGuardRpc(TerasoftHttpCase):
         cls.ticket.action_take_in_charge()
         cls.ticket.action_resolve(solution="<p>Fixed</p>")
         cls.ticket._apply_move("autoclose")
-        key = cls.env["res.users.apikeys"].with_user(cls.support)._generate(
-            scope="rpc", name="test", expiration_date=datetime.now() + timedelta(days=1))
+        key = (
+            cls.env["res.users.apikeys"]
+            .with_user(cls.support)
+            ._generate(scope="rpc", name="test", expiration_date=datetime.now() + timedelta(days=1))
+        )
         cls.bearer = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 
     def setUp(self):
@@ -114,8 +128,10 @@ class TestStateGuardRpc(TerasoftHttpCase):
     @mute_logger("odoo.http", "odoo.addons.rpc.controllers.xmlrpc")
     def test_xmlrpc_write_of_state_refused_with_every_context(self):
         for context in HOSTILE_CONTEXTS:
-            for method, args in (("write", [[self.ticket.id], {"state": "waiting_support"}]),
-                                 ("web_save", [[self.ticket.id], {"state": "waiting_support"}, {}])):
+            for method, args in (
+                ("write", [[self.ticket.id], {"state": "waiting_support"}]),
+                ("web_save", [[self.ticket.id], {"state": "waiting_support"}, {}]),
+            ):
                 with self.subTest(context=context, method=method), self.assertRaises(Fault) as caught:
                     self._xmlrpc(method, args, context=context)
                 self.assertIn("workflow actions", caught.exception.faultString)
@@ -145,8 +161,9 @@ class TestStateGuardRpc(TerasoftHttpCase):
         self.assertIn("not allowed", caught.exception.faultString)
         self._assert_unchanged()
         manager_uid = self.xmlrpc_common.authenticate(self.db, self.manager.login, DEMO_PASSWORD, {})
-        self.xmlrpc_object.execute_kw(self.db, manager_uid, DEMO_PASSWORD, "terasoft.ticket", "action_reopen",
-                                      [[self.ticket.id]])
+        self.xmlrpc_object.execute_kw(
+            self.db, manager_uid, DEMO_PASSWORD, "terasoft.ticket", "action_reopen", [[self.ticket.id]]
+        )
         self.ticket.invalidate_recordset()
         self.assertEqual(self.ticket.state, "waiting_support")
         self.assertEqual(self.ticket.state_log_ids[0].move, "reopen")
@@ -155,12 +172,16 @@ class TestStateGuardRpc(TerasoftHttpCase):
     def test_json2_write_of_state_refused_with_every_context(self):
         for context in HOSTILE_CONTEXTS:
             with self.subTest(context=context):
-                response = self._json2("write", ids=[self.ticket.id], vals={"state": "waiting_support"},
-                                       context=context)
+                response = self._json2(
+                    "write", ids=[self.ticket.id], vals={"state": "waiting_support"}, context=context
+                )
                 self.assertNotEqual(response.status_code, 200, response.text)
                 self.assertIn("workflow actions", response.json()["message"])
-        response = self._json2("create", vals_list=[{"name": "Forged", "category_id": self.cat_paghe.id,
-                                                     "state": "closed"}], context=HOSTILE_CONTEXTS[0])
+        response = self._json2(
+            "create",
+            vals_list=[{"name": "Forged", "category_id": self.cat_paghe.id, "state": "closed"}],
+            context=HOSTILE_CONTEXTS[0],
+        )
         self.assertNotEqual(response.status_code, 200, response.text)
         self._assert_unchanged()
         # the public moves work over JSON-2 for what the support user may do

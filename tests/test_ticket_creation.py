@@ -1,13 +1,19 @@
 """What the portal's "New ticket" request does, and what it leaves to the acknowledgement cron."""
+
 from .common import patch_cron_commit
 from .test_portal_routes import PortalCase
 
 
 class TestPortalCreationRequest(PortalCase):
-
     def _form(self, name):
-        return {"name": name, "priority": "1", "importance": "non_blocking", "ticket_type": "clarification",
-                "category_id": str(self.cat_paghe.id), "description": "Il totale non torna."}
+        return {
+            "name": name,
+            "priority": "1",
+            "importance": "non_blocking",
+            "ticket_type": "clarification",
+            "category_id": str(self.cat_paghe.id),
+            "description": "Il totale non torna.",
+        }
 
     def _create(self, name):
         response = self._post("/my/tickets/new", self._form(name))
@@ -41,8 +47,12 @@ class TestPortalCreationRequest(PortalCase):
         self._create("Primo")
         first = self.cr.sql_log_count - before
         self.assertGreater(first, 0, "the request's queries must be counted")
-        self.Ticket.create([{"name": f"Storico {i}", "partner_id": self.giulia.partner_id.id,
-                             "category_id": self.cat_paghe.id} for i in range(60)])
+        self.Ticket.create(
+            [
+                {"name": f"Storico {i}", "partner_id": self.giulia.partner_id.id, "category_id": self.cat_paghe.id}
+                for i in range(60)
+            ]
+        )
         self._create("Riscaldamento 2")
         with self.assertQueryCount(first):
             self._create("Secondo")

@@ -1,4 +1,5 @@
 """Crons (auto-close with reminder, discarded purge, SLA scan), administrative block, batching."""
+
 import base64
 from datetime import timedelta
 
@@ -10,7 +11,6 @@ RESOLVED_MONDAY = "2026-11-23 09:00:00"  # Monday 10:00 in Rome
 
 
 class TestAutoclose(TerasoftCase):
-
     def setUp(self):
         super().setUp()
         self.ticket = self._ticket(self.giulia.partner_id, ticket_type="defect", state="in_progress")
@@ -41,7 +41,8 @@ class TestAutoclose(TerasoftCase):
     def test_not_closed_when_the_customer_commented(self):
         with frozen(self.env, "2026-11-25 09:00:00"):
             self.ticket.with_user(self.giulia).message_post(
-                body="It still fails", message_type="comment", subtype_xmlid="mail.mt_comment")
+                body="It still fails", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
         self.assertEqual(self.ticket.state, "waiting_support")
         self._cron_at("2026-11-27 09:30:00")
         self.assertEqual(self.ticket.state, "waiting_support")
@@ -68,26 +69,31 @@ class TestAutoclose(TerasoftCase):
 
 
 class TestAdministrativeBlock(TerasoftCase):
-
     def test_insolvent_flag_blocks_and_unblocks_open_tickets(self):
         open_ticket = self._ticket(self.giulia.partner_id, ticket_type="defect", state="in_progress")
         new_ticket = self._ticket(self.giulia.partner_id)
         closed = self._ticket(self.giulia.partner_id, state="closed")
         other = self._ticket(self.luca.partner_id)
         self.alfa.insolvent = True
-        self.assertRecordValues(open_ticket | new_ticket | closed | other, [
-            {"state": "blocked", "state_before_block": "in_progress"},
-            {"state": "blocked", "state_before_block": "new"},
-            {"state": "closed", "state_before_block": False},
-            {"state": "new", "state_before_block": False},
-        ])
+        self.assertRecordValues(
+            open_ticket | new_ticket | closed | other,
+            [
+                {"state": "blocked", "state_before_block": "in_progress"},
+                {"state": "blocked", "state_before_block": "new"},
+                {"state": "closed", "state_before_block": False},
+                {"state": "new", "state_before_block": False},
+            ],
+        )
         self.assertIn("blocco amministrativo", open_ticket.portal_block_message)
         self.alfa.insolvent = False
-        self.assertRecordValues(open_ticket | new_ticket | closed, [
-            {"state": "in_progress", "state_before_block": False},
-            {"state": "new", "state_before_block": False},
-            {"state": "closed", "state_before_block": False},
-        ])
+        self.assertRecordValues(
+            open_ticket | new_ticket | closed,
+            [
+                {"state": "in_progress", "state_before_block": False},
+                {"state": "new", "state_before_block": False},
+                {"state": "closed", "state_before_block": False},
+            ],
+        )
         self.assertEqual(open_ticket.state_log_ids.sorted("id").mapped("move"), ["block", "unblock"])
 
     def test_ticket_of_insolvent_company_starts_blocked(self):
@@ -100,7 +106,6 @@ class TestAdministrativeBlock(TerasoftCase):
 
 
 class TestPurgeDiscarded(TerasoftCase):
-
     def test_purge_removes_old_discarded_tickets_with_messages_and_attachments(self):
         with frozen(self.env, "2026-10-01 10:00:00"):
             old = self._ticket(self.giulia.partner_id)
@@ -110,7 +115,8 @@ class TestPurgeDiscarded(TerasoftCase):
             recent.action_discard(reason="commercial")
         datas = base64.b64encode(b"log file")
         attachment = self.env["ir.attachment"].create(
-            {"name": "log.txt", "datas": datas, "res_model": "terasoft.ticket", "res_id": old.id})
+            {"name": "log.txt", "datas": datas, "res_model": "terasoft.ticket", "res_id": old.id}
+        )
         message = old.message_post(body="see the log", attachment_ids=attachment.ids)
         message_ids, number = old.message_ids.ids, old.number
         commit, _calls = patch_cron_commit()
@@ -130,8 +136,9 @@ class TestCronBatches(TerasoftCase):
 
     def _tickets(self, count, **vals):
         Ticket = self.Ticket.with_context(tracking_disable=True, mail_create_nolog=True, mail_notrack=True)
-        tickets = Ticket.create([{"name": f"Bulk {i}", "category_id": self.cat_paghe.id, "user_id": False, **vals}
-                                 for i in range(count)])
+        tickets = Ticket.create(
+            [{"name": f"Bulk {i}", "category_id": self.cat_paghe.id, "user_id": False, **vals} for i in range(count)]
+        )
         self.env.flush_all()
         return tickets
 
@@ -168,6 +175,7 @@ class TestCronBatches(TerasoftCase):
         def check(tickets):
             self.assertEqual(set(tickets.mapped("sla_status")), {"breached"})
             self.assertTrue(all(tickets.mapped("sla_breach_reported")))
+
         self._compare(make, self.Ticket._cron_sla_scan, "2026-11-26 09:00:00", check)
 
     def test_autoclose_in_batches(self):
@@ -176,6 +184,7 @@ class TestCronBatches(TerasoftCase):
 
         def check(tickets):
             self.assertEqual(set(tickets.mapped("state")), {"closed"})
+
         # the closing notification is Odoo's message_post on each ticket (mass-post composer):
         # a few queries per ticket (issue 12: 500 tickets, 3070 queries with the former batched
         # copy of message_post, 5060 with message_post)
@@ -189,4 +198,5 @@ class TestCronBatches(TerasoftCase):
 
         def check(tickets):
             self.assertFalse(tickets.exists())
+
         self._compare(make, self.Ticket._cron_purge_discarded, moment, check)

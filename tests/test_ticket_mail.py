@@ -1,11 +1,13 @@
 """Notifications to customers and the email channel (alias `assistenza@`)."""
+
 from unittest.mock import patch
 
 from lxml import etree
 
+from odoo.tests import tagged
+
 from odoo.addons.base.models.ir_qweb import IrQweb
 from odoo.addons.mail.tests.common import MailCommon
-from odoo.tests import tagged
 
 from .common import TerasoftMixin, patch_cron_commit
 
@@ -26,23 +28,31 @@ The payroll export stops with an error since this morning.
 
 @tagged("standard", "post_install", "-at_install")
 class TestTicketMail(TerasoftMixin, MailCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.contact = cls.giulia.partner_id            # Italian
-        cls.english = cls.env["res.partner"].create({
-            "name": "John Smith", "email": "john.smith@example.com", "lang": "en_US", "parent_id": cls.alfa.id})
-        cls.colleague = cls.env["res.partner"].create({
-            "name": "Anna Colleague", "email": "anna@example.com", "parent_id": cls.alfa.id})
+        cls.contact = cls.giulia.partner_id  # Italian
+        cls.english = cls.env["res.partner"].create(
+            {"name": "John Smith", "email": "john.smith@example.com", "lang": "en_US", "parent_id": cls.alfa.id}
+        )
+        cls.colleague = cls.env["res.partner"].create(
+            {"name": "Anna Colleague", "email": "anna@example.com", "parent_id": cls.alfa.id}
+        )
         cls.alias = cls.env.ref("terasoft_portal.mail_alias_ticket")
         cls.alias.alias_domain_id = cls.mail_alias_domain
 
     def _create(self, partner, **vals):
         Ticket = self._reset_mail_context(self.env["terasoft.ticket"])  # MailCase silences tracking
-        ticket = Ticket.create({"name": "Cedolino errato", "partner_id": partner.id,
-                                "category_id": self.cat_paghe.id, "ticket_type": "defect", "user_id": False,
-                                **vals})
+        ticket = Ticket.create(
+            {
+                "name": "Cedolino errato",
+                "partner_id": partner.id,
+                "category_id": self.cat_paghe.id,
+                "ticket_type": "defect",
+                "user_id": False,
+                **vals,
+            }
+        )
         self.flush_tracking()
         return ticket
 
@@ -110,8 +120,11 @@ class TestTicketMail(TerasoftMixin, MailCommon):
     def test_silent_creation_sends_no_acknowledgement(self):
         for key in ("tracking_disable", "mail_notrack"):
             with self.subTest(key=key), self.mock_mail_gateway():
-                ticket = self._reset_mail_context(self.Ticket).with_context(**{key: True}).create(
-                    {"name": "Import", "partner_id": self.english.id, "category_id": self.cat_paghe.id})
+                ticket = (
+                    self._reset_mail_context(self.Ticket)
+                    .with_context(**{key: True})
+                    .create({"name": "Import", "partner_id": self.english.id, "category_id": self.cat_paghe.id})
+                )
                 self.assertFalse(ticket.ack_pending)
                 self._acknowledge()
                 self.assertFalse(self._mails_to(self.english))
@@ -119,12 +132,14 @@ class TestTicketMail(TerasoftMixin, MailCommon):
     def test_assignee_is_told_by_the_cron_not_by_the_creation(self):
         with self.mock_mail_gateway():
             ticket = self._create(self.english, user_id=self.support.id)
-        assigned = self.env["mail.message"].search([
-            ("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("message_type", "=", "user_notification")])
+        assigned = self.env["mail.message"].search(
+            [("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("message_type", "=", "user_notification")]
+        )
         self.assertFalse(assigned)
         self._acknowledge()
-        assigned = self.env["mail.message"].search([
-            ("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("message_type", "=", "user_notification")])
+        assigned = self.env["mail.message"].search(
+            [("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("message_type", "=", "user_notification")]
+        )
         self.assertEqual(assigned.partner_ids, self.support.partner_id)
         self.assertIn("You have been assigned", assigned.subject)
 
@@ -132,8 +147,9 @@ class TestTicketMail(TerasoftMixin, MailCommon):
         def queries(count):
             with self.mock_mail_gateway():
                 for index in range(count):  # assigned to their creator: no assignment notice
-                    self._create(self.english if index % 2 else self.contact, name=f"Ticket {index}",
-                                 user_id=self.env.user.id)
+                    self._create(
+                        self.english if index % 2 else self.contact, name=f"Ticket {index}", user_id=self.env.user.id
+                    )
             self.env.invalidate_all()
             before = self.env.cr.sql_log_count
             with self.mock_mail_gateway():
@@ -141,6 +157,7 @@ class TestTicketMail(TerasoftMixin, MailCommon):
                 acknowledged = self._new_mails.filtered(lambda m: m.model == "terasoft.ticket").mapped("res_id")
             self.assertEqual(len(set(acknowledged)), count)
             return self.env.cr.sql_log_count - before
+
         few, many = queries(5), queries(45)
         # The template is read and compiled once per batch, the helpers of the template (link,
         # token, calendar) make no query per ticket; what is left per ticket is Odoo's
@@ -158,6 +175,7 @@ class TestTicketMail(TerasoftMixin, MailCommon):
             if isinstance(template, etree._Element):  # inline bodies of mail templates
                 compiled.append(template)
             return generate(qweb, template)
+
         with patch.object(IrQweb, "_generate_code_uncached", counting_generate), self.mock_mail_gateway():
             tickets.action_take_in_charge()
         self.assertEqual(len(compiled), 1)  # the update's body, once for the three tickets
@@ -176,7 +194,8 @@ class TestTicketMail(TerasoftMixin, MailCommon):
         follower = ticket.message_follower_ids.filtered(lambda f: f.partner_id == self.colleague)
         self.assertEqual(follower.subtype_ids, external)  # a customer: public subtypes only
         imported = self.Ticket.with_context(tracking_disable=True).create(
-            {"name": "Import", "partner_id": self.english.id, "category_id": self.cat_paghe.id})
+            {"name": "Import", "partner_id": self.english.id, "category_id": self.cat_paghe.id}
+        )
         self.assertIn(self.english, imported.message_partner_ids)
         imported.with_context(tracking_disable=True).partner_id = self.colleague
         self.assertIn(self.colleague, imported.message_partner_ids)
@@ -189,10 +208,13 @@ class TestTicketMail(TerasoftMixin, MailCommon):
         for ticket in tickets:
             notes = ticket.message_ids.filtered(lambda m: m.tracking_value_ids.field_id == state)
             self.assertEqual(len(notes), 1)
-            self.assertRecordValues(notes, [{"message_type": "notification", "is_internal": True,
-                                             "subtype_id": self.env.ref("mail.mt_note").id}])
-            self.assertRecordValues(notes.tracking_value_ids, [{
-                "old_value_char": "Open", "new_value_char": "Waiting for Support"}])
+            self.assertRecordValues(
+                notes,
+                [{"message_type": "notification", "is_internal": True, "subtype_id": self.env.ref("mail.mt_note").id}],
+            )
+            self.assertRecordValues(
+                notes.tracking_value_ids, [{"old_value_char": "Open", "new_value_char": "Waiting for Support"}]
+            )
 
     def test_each_staff_move_emails_contact_and_followers(self):
         ticket = self._new_ticket(self.english)
@@ -232,7 +254,8 @@ class TestTicketMail(TerasoftMixin, MailCommon):
         ticket = self._new_ticket(self.english)
         with self.mock_mail_gateway():
             ticket.with_user(self.support).message_post(
-                body="We are looking at it", message_type="comment", subtype_xmlid="mail.mt_comment")
+                body="We are looking at it", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
         self.assertEqual(len(self._mails_to(self.english)), 1)
 
     def test_internal_note_never_reaches_customers(self):
@@ -240,7 +263,8 @@ class TestTicketMail(TerasoftMixin, MailCommon):
         ticket.message_subscribe(partner_ids=self.colleague.ids)
         with self.mock_mail_gateway():
             ticket.with_user(self.support).message_post(
-                body="Internal: check the F24 module", message_type="comment", subtype_xmlid="mail.mt_note")
+                body="Internal: check the F24 module", message_type="comment", subtype_xmlid="mail.mt_note"
+            )
         self.assertFalse(self._mails_to(self.english))
         self.assertFalse(self._mails_to(self.colleague))
 
@@ -259,19 +283,35 @@ class TestTicketMail(TerasoftMixin, MailCommon):
     def test_incoming_email_creates_a_ticket_for_the_known_contact(self):
         with self.mock_mail_gateway():
             ticket = self.format_and_process(
-                MAIL_TEMPLATE, self.english.email_formatted, f"assistenza@{self.alias_domain}",
-                subject="Payroll export fails", target_model="terasoft.ticket")
-        self.assertRecordValues(ticket, [{
-            "partner_id": self.english.id, "channel": "email", "needs_review": False, "state": "new",
-            "category_id": self.env.ref("terasoft_portal.ticket_category_to_classify").id,
-        }])
+                MAIL_TEMPLATE,
+                self.english.email_formatted,
+                f"assistenza@{self.alias_domain}",
+                subject="Payroll export fails",
+                target_model="terasoft.ticket",
+            )
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    "partner_id": self.english.id,
+                    "channel": "email",
+                    "needs_review": False,
+                    "state": "new",
+                    "category_id": self.env.ref("terasoft_portal.ticket_category_to_classify").id,
+                }
+            ],
+        )
         self.assertIn("export stops", ticket.message_ids[-1].body + (ticket.description or ""))
 
     def test_incoming_email_from_unknown_sender_is_flagged_for_review(self):
         with self.mock_mail_gateway():
             ticket = self.format_and_process(
-                MAIL_TEMPLATE, "Stranger <stranger@unknown.example.com>", f"assistenza@{self.alias_domain}",
-                subject="Please help", target_model="terasoft.ticket")
+                MAIL_TEMPLATE,
+                "Stranger <stranger@unknown.example.com>",
+                f"assistenza@{self.alias_domain}",
+                subject="Please help",
+                target_model="terasoft.ticket",
+            )
         self.assertRecordValues(ticket, [{"partner_id": False, "needs_review": True, "channel": "email"}])
         self.assertIn("stranger@unknown.example.com", ticket.email_from)
         self.assertIn(ticket, self.Ticket.search([("needs_review", "=", True)]))
@@ -279,8 +319,9 @@ class TestTicketMail(TerasoftMixin, MailCommon):
     def _reply_to_last_update(self, ticket):
         """The contact answers the last email it received about ``ticket``."""
         mail = self._new_mails.filtered(lambda m: m.res_id == ticket.id and self.english in m.recipient_ids)[-1:]
-        self._gateway_mail_reply(MAIL_TEMPLATE, mail=mail, force_email_from=self.english.email_formatted,
-                                 target_model="terasoft.ticket")
+        self._gateway_mail_reply(
+            MAIL_TEMPLATE, mail=mail, force_email_from=self.english.email_formatted, target_model="terasoft.ticket"
+        )
 
     def test_reply_to_question_moves_to_waiting_support(self):
         ticket = self._new_ticket(self.english)

@@ -11,17 +11,18 @@ from .common import TerasoftCase
 
 
 class TestTicketNumbering(TerasoftCase):
-
     def test_number_is_tt_sequence_and_display_name(self):
         ticket = self._ticket(self.giulia.partner_id, name="Addizionale regionale")
         self.assertRegex(ticket.number, r"^TT\d{5,}$")
         self.assertEqual(ticket.display_name, f"{ticket.number} - Addizionale regionale")
 
     def test_numbers_are_sequential_and_unique(self):
-        tickets = self.Ticket.create([
-            {"name": f"T{i}", "partner_id": self.giulia.partner_id.id, "category_id": self.cat_paghe.id}
-            for i in range(5)
-        ])
+        tickets = self.Ticket.create(
+            [
+                {"name": f"T{i}", "partner_id": self.giulia.partner_id.id, "category_id": self.cat_paghe.id}
+                for i in range(5)
+            ]
+        )
         numbers = [int(n[2:]) for n in tickets.mapped("number")]
         self.assertEqual(numbers, list(range(numbers[0], numbers[0] + 5)))
 
@@ -51,10 +52,18 @@ class TestTicketNumbering(TerasoftCase):
 
     def test_defaults(self):
         ticket = self._ticket(self.giulia.partner_id)
-        self.assertRecordValues(ticket, [{
-            "state": "new", "ticket_type": "clarification", "priority": "0",
-            "importance": "non_blocking", "commercial_partner_id": self.alfa.id,
-        }])
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    "state": "new",
+                    "ticket_type": "clarification",
+                    "priority": "0",
+                    "importance": "non_blocking",
+                    "commercial_partner_id": self.alfa.id,
+                }
+            ],
+        )
 
     def test_category_default_assignee(self):
         ticket = self._ticket(self.giulia.partner_id, category_id=self.cat_paghe.id)
@@ -79,7 +88,8 @@ class TestConcurrentNumbering(TerasoftCase):
         def create_one():
             try:
                 with registry.cursor() as cr:
-                    from odoo.api import Environment, SUPERUSER_ID
+                    from odoo.api import SUPERUSER_ID, Environment
+
                     env = Environment(cr, SUPERUSER_ID, {})
                     barrier.wait(timeout=10)
                     ticket = env["terasoft.ticket"].create({"name": "concurrent", "category_id": category_id})
@@ -98,7 +108,6 @@ class TestConcurrentNumbering(TerasoftCase):
 
 
 class TestCategory(TerasoftCase):
-
     def test_complete_name_follows_hierarchy(self):
         Category = self.env["terasoft.ticket.category"]
         parent = Category.create({"name": "Presenze X"})

@@ -1,11 +1,11 @@
 """Take-in-charge deadline: 8 working hours on the support calendar (Mon-Fri 9-13 14-18, Rome)."""
+
 from datetime import datetime
 
 from .common import TerasoftCase, frozen, patch_cron_commit
 
 
 class TestSlaDeadline(TerasoftCase):
-
     def _created_at(self, moment, **vals):
         with frozen(self.env, moment):
             ticket = self._ticket(self.giulia.partner_id, **vals)
@@ -61,7 +61,6 @@ class TestSlaDeadline(TerasoftCase):
 
 
 class TestSlaScan(TerasoftCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -77,7 +76,9 @@ class TestSlaScan(TerasoftCase):
             self.env.flush_all()
 
     def _activities(self):
-        return self.env["mail.activity"].search([("res_model", "=", "terasoft.ticket"), ("res_id", "=", self.ticket.id)])
+        return self.env["mail.activity"].search(
+            [("res_model", "=", "terasoft.ticket"), ("res_id", "=", self.ticket.id)]
+        )
 
     def test_status_moves_on_time_at_risk_breached(self):
         self.assertEqual(self.ticket.sla_status, "on_time")

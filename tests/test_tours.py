@@ -1,33 +1,41 @@
 """Browser tours (headless Chromium; Odoo skips them, with the reason, when no browser is found)."""
+
 from .common import TerasoftHttpCase
 
 
 class TestPortalTours(TerasoftHttpCase):
-
     def test_portal_ticket_tour(self):
         """Giulia, in Italian: new ticket with attachment, list, comment, close after confirming."""
         self.start_tour("/web/login", "terasoft_portal_ticket_tour")
         ticket = self.Ticket.search([("name", "=", "Errore stampa F24 di dicembre")])
-        self.assertRecordValues(ticket, [{"state": "closed", "channel": "portal",
-                                          "partner_id": self.giulia.partner_id.id}])
+        self.assertRecordValues(
+            ticket, [{"state": "closed", "channel": "portal", "partner_id": self.giulia.partner_id.id}]
+        )
         self.assertEqual(ticket.sudo()._portal_attachments().mapped("name"), ["log_errore.txt"])
 
     def test_open_a_ticket_from_an_faq(self):
         """Giulia: FAQ search (clean excerpt), entry, "Apri un ticket su questo argomento", prefilled form."""
         category = self.env["terasoft.faq.category"].create(
-            {"name": "Paghe in tour", "ticket_category_id": self.cat_paghe.id})
-        self.env["terasoft.faq"].create({
-            "name": "Come si imposta la tredicesima in tour?", "category_id": category.id, "is_published": True,
-            "answer": "<p>Controlla il <strong>contratto</strong> in <em>Tabelle &gt; Contratti</em>: "
-                      "la tredicesima dipende dal rateo.</p>"})
+            {"name": "Paghe in tour", "ticket_category_id": self.cat_paghe.id}
+        )
+        self.env["terasoft.faq"].create(
+            {
+                "name": "Come si imposta la tredicesima in tour?",
+                "category_id": category.id,
+                "is_published": True,
+                "answer": "<p>Controlla il <strong>contratto</strong> in <em>Tabelle &gt; Contratti</em>: "
+                "la tredicesima dipende dal rateo.</p>",
+            }
+        )
         self.start_tour("/web/login", "terasoft_portal_faq_ticket_tour")
         ticket = self.Ticket.search([("name", "=", "Come si imposta la tredicesima in tour?")])
         self.assertRecordValues(ticket, [{"category_id": self.cat_paghe.id, "partner_id": self.giulia.partner_id.id}])
 
     def test_follow_and_close_a_resolved_ticket(self):
         """Giulia: a resolved ticket says when it closes by itself; she closes it."""
-        ticket = self._ticket(self.giulia.partner_id, name="IBAN verificato in tour", ticket_type="defect",
-                              state="in_progress")
+        ticket = self._ticket(
+            self.giulia.partner_id, name="IBAN verificato in tour", ticket_type="defect", state="in_progress"
+        )
         ticket.action_resolve(solution="<p>IBAN aggiornato in anagrafica.</p>")
         self.start_tour("/web/login", "terasoft_portal_close_resolved_tour")
         self.assertEqual(ticket.state, "closed")

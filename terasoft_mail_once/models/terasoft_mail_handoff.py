@@ -11,6 +11,7 @@ class TerasoftMailHandoff(models.Model):
     ``integer[]``, in sending order) holds no foreign key: the row is written while the sending
     transaction holds the mails' rows, and a foreign key would tie the two transactions together.
     """
+
     _name = "terasoft.mail.handoff"
     _description = "Emails handed to the SMTP server"
     _order = "handoff_date desc"
@@ -18,12 +19,16 @@ class TerasoftMailHandoff(models.Model):
 
     handoff_date = fields.Datetime(string="Handed Over On", required=True, readonly=True)
     ordered = fields.Boolean(
-        readonly=True, help="The outcome of each email was committed in sending order (the mail "
-                            "queue's runs): after a crash only the first email still queued may have been "
-                            "handed over.")
+        readonly=True,
+        help="The outcome of each email was committed in sending order (the mail "
+        "queue's runs): after a crash only the first email still queued may have been "
+        "handed over.",
+    )
 
     def init(self):
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL("""
             ALTER TABLE terasoft_mail_handoff ADD COLUMN IF NOT EXISTS mail_ids integer[] NOT NULL DEFAULT '{}';
             CREATE INDEX IF NOT EXISTS terasoft_mail_handoff_mail_ids_idx ON terasoft_mail_handoff USING gin (mail_ids);
-        """))
+        """)
+        )

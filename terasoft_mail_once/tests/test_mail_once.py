@@ -4,6 +4,7 @@ and the commit of the outcome, and loses none in an SMTP outage (terasoft_mail_o
 The SMTP server is Odoo's test double (MockSmtplibCase); the handoff records are written through
 registry cursors, which the registry test mode keeps inside the test transaction.
 """
+
 import logging
 import smtplib
 from contextlib import contextmanager
@@ -25,7 +26,6 @@ ODOO_MAIL_LOGGER = "odoo.addons.mail.models.mail_mail"
 
 @tagged("post_install", "-at_install")
 class TestMailOnce(MockSmtplibCase, TransactionCase):
-
     def setUp(self):
         super().setUp()
         self.MailMail = type(self.env["mail.mail"])
@@ -36,19 +36,31 @@ class TestMailOnce(MockSmtplibCase, TransactionCase):
         self.first_handoff_id = self.env.cr.fetchone()[0] + 1
 
     def _mail(self, subject, **vals):
-        return self.env["mail.mail"].create({
-            "subject": subject, "body_html": "<p>x</p>", "email_from": "supporto@example.com",
-            "email_to": "cliente@example.com", "auto_delete": False, **vals})
+        return self.env["mail.mail"].create(
+            {
+                "subject": subject,
+                "body_html": "<p>x</p>",
+                "email_from": "supporto@example.com",
+                "email_to": "cliente@example.com",
+                "auto_delete": False,
+                **vals,
+            }
+        )
 
     def _handoffs(self):
-        self.env.cr.execute("SELECT id, mail_ids, ordered FROM terasoft_mail_handoff WHERE id >= %s ORDER BY id",
-                            [self.first_handoff_id])
+        self.env.cr.execute(
+            "SELECT id, mail_ids, ordered FROM terasoft_mail_handoff WHERE id >= %s ORDER BY id",
+            [self.first_handoff_id],
+        )
         return self.env.cr.fetchall()
 
     def _record_handoff(self, mails, ordered=False):
         """The handoff record a run leaves when it dies after handing ``mails`` over."""
-        self.env.cr.execute("INSERT INTO terasoft_mail_handoff (mail_ids, ordered, handoff_date) "
-                            "VALUES (%s, %s, now() AT TIME ZONE 'UTC') RETURNING id", [mails.ids, ordered])
+        self.env.cr.execute(
+            "INSERT INTO terasoft_mail_handoff (mail_ids, ordered, handoff_date) "
+            "VALUES (%s, %s, now() AT TIME ZONE 'UTC') RETURNING id",
+            [mails.ids, ordered],
+        )
         return self.env.cr.fetchone()[0]
 
     @contextmanager
@@ -72,6 +84,7 @@ class TestMailOnce(MockSmtplibCase, TransactionCase):
         def send_and_look(session, message, *args, **kwargs):
             seen_during_exchange.append(self._handoffs())
             self.emails.append({"message": message.as_string()})
+
         with self._smtp_server(new=send_and_look):
             mails.send()
         self.assertEqual(len(seen_during_exchange), 3)
@@ -84,6 +97,7 @@ class TestMailOnce(MockSmtplibCase, TransactionCase):
 
     def test_batching_kept_with_a_constant_cost_per_batch(self):
         """One SMTP session per batch as in Odoo, and a cost per batch, not per mail."""
+
         def queries(count, enabled=True):
             mails = self.env["mail.mail"].concat(*(self._mail(f"Lotto {i}") for i in range(count)))
             self.env.flush_all()
@@ -94,6 +108,7 @@ class TestMailOnce(MockSmtplibCase, TransactionCase):
                 self.env.flush_all()
                 self.assertEqual(self.connect_mocked.call_count, 1, "one SMTP session for the batch")
                 return self.env.cr.sql_log_count - before
+
         one, one_odoo = queries(1), queries(1, enabled=False)
         ten, ten_odoo = queries(10), queries(10, enabled=False)
         # resolve, nextval, lock, INSERT (its own transaction: savepoints in the test mode), unlock
@@ -151,10 +166,12 @@ class TestMailOnce(MockSmtplibCase, TransactionCase):
     def test_unconfirmed_notification_counts_as_delivered(self):
         partner = self.env["res.partner"].create({"name": "Cliente", "email": "cliente.notifica@example.com"})
         record = self.env["res.partner"].create({"name": "Pratica"})
-        record.message_post(body="Risposta", message_type="comment", subtype_xmlid="mail.mt_comment",
-                            partner_ids=partner.ids)
-        notification = self.env["mail.notification"].search([
-            ("res_partner_id", "=", partner.id), ("notification_type", "=", "email")])
+        record.message_post(
+            body="Risposta", message_type="comment", subtype_xmlid="mail.mt_comment", partner_ids=partner.ids
+        )
+        notification = self.env["mail.notification"].search(
+            [("res_partner_id", "=", partner.id), ("notification_type", "=", "email")]
+        )
         mail = notification.mail_mail_id
         self.assertEqual(mail.state, "outgoing")
         self._record_handoff(mail)
@@ -164,8 +181,10 @@ class TestMailOnce(MockSmtplibCase, TransactionCase):
         self.assertEqual(notification.notification_status, "sent")
 
     def test_smtp_refusal_is_recorded_as_odoo_does_and_raises_nothing(self):
-        with self._smtp_server(side_effect=smtplib.SMTPRecipientsRefused({"cliente@example.com": (550, b"no")})), \
-                mute_logger(ODOO_MAIL_LOGGER, "odoo.addons.base.models.ir_mail_server"):
+        with (
+            self._smtp_server(side_effect=smtplib.SMTPRecipientsRefused({"cliente@example.com": (550, b"no")})),
+            mute_logger(ODOO_MAIL_LOGGER, "odoo.addons.base.models.ir_mail_server"),
+        ):
             self.mail.send(raise_exception=False)
         self.assertEqual(self.mail.state, "exception")
         self.assertFalse(self.mail.terasoft_smtp_retry)
@@ -185,9 +204,13 @@ class TestMailOnce(MockSmtplibCase, TransactionCase):
         self.assertEqual(self._sent_subjects(), ["Ticket ricevuto"])
 
     def test_handoff_that_cannot_be_recorded_sends_nothing(self):
-        with self._smtp_server(), \
-                patch.object(self.env.registry, "cursor", side_effect=psycopg2.OperationalError("server closed")), \
-                mute_logger(ODOO_MAIL_LOGGER), self.assertRaises(SmtpHandoffNotRecorded), self.env.cr.savepoint():
+        with (
+            self._smtp_server(),
+            patch.object(self.env.registry, "cursor", side_effect=psycopg2.OperationalError("server closed")),
+            mute_logger(ODOO_MAIL_LOGGER),
+            self.assertRaises(SmtpHandoffNotRecorded),
+            self.env.cr.savepoint(),
+        ):
             self.mail.send()  # a database error: Odoo raises it too
         self.assertEqual(self.emails, [])
         self.assertEqual(self.mail.state, "outgoing")
@@ -214,8 +237,9 @@ class TestMailOnce(MockSmtplibCase, TransactionCase):
         sent.state = "sent"
         self._record_handoff(sent)
         kept = self._record_handoff(self.mail)
-        self.env.cr.execute("INSERT INTO terasoft_mail_handoff (mail_ids, handoff_date) "
-                            "VALUES ('{-1}', now() AT TIME ZONE 'UTC')")  # its mail was deleted
+        self.env.cr.execute(
+            "INSERT INTO terasoft_mail_handoff (mail_ids, handoff_date) VALUES ('{-1}', now() AT TIME ZONE 'UTC')"
+        )  # its mail was deleted
         with self._smtp_server():
             self.env["mail.mail"]._smtp_handoff_cleanup()
         self.assertEqual([row[0] for row in self._handoffs()], [kept])
@@ -223,9 +247,12 @@ class TestMailOnce(MockSmtplibCase, TransactionCase):
     def test_failed_sending_after_commit_is_logged_not_raised(self):
         # PostgreSQL restarting while a request's notifications are sent after its commit: the
         # request is committed and must answer normally, the mails stay queued
-        with self.enter_registry_test_mode(), patch.object(modules.module, "current_test", False), \
-                patch.object(self.MailMail, "send", side_effect=psycopg2.OperationalError("server closed")), \
-                self.assertLogs(MAIL_LOGGER, logging.WARNING) as logs:
+        with (
+            self.enter_registry_test_mode(),
+            patch.object(modules.module, "current_test", False),
+            patch.object(self.MailMail, "send", side_effect=psycopg2.OperationalError("server closed")),
+            self.assertLogs(MAIL_LOGGER, logging.WARNING) as logs,
+        ):
             self.mail.send_after_commit()
             self.env.cr.postcommit.run()
         self.assertIn("stay queued", logs.output[0])
@@ -234,15 +261,17 @@ class TestMailOnce(MockSmtplibCase, TransactionCase):
 
 @tagged("post_install", "-at_install")
 class TestMailQueueAfterSmtpOutage(TransactionCase):
-
     def _mail(self):
-        return self.env["mail.mail"].create({"subject": "Ticket", "body_html": "<p>x</p>",
-                                             "email_to": "cliente@example.com", "auto_delete": False})
+        return self.env["mail.mail"].create(
+            {"subject": "Ticket", "body_html": "<p>x</p>", "email_to": "cliente@example.com", "auto_delete": False}
+        )
 
     def test_mail_queued_during_smtp_outage_is_sent_when_smtp_is_back(self):
         mail = self._mail()
-        with patch.object(IrMail_Server, "_connect__", side_effect=ConnectionRefusedError(111, "refused")), \
-                mute_logger(ODOO_MAIL_LOGGER):
+        with (
+            patch.object(IrMail_Server, "_connect__", side_effect=ConnectionRefusedError(111, "refused")),
+            mute_logger(ODOO_MAIL_LOGGER),
+        ):
             self.env["mail.mail"].process_email_queue()
         # Odoo's own fields as Odoo writes them (no failure_type on the mail)
         self.assertRecordValues(mail, [{"state": "exception", "failure_type": False, "terasoft_smtp_retry": True}])

@@ -14,7 +14,6 @@ HONEYPOT_FIELD = "website_url"  # hidden from people by CSS; bots fill it in
 
 
 class AccessRequestController(http.Controller):
-
     @http.route("/access/request", type="http", auth="public", methods=["GET", "POST"], website=True, sitemap=False)
     def access_request(self, **post):
         address = request.httprequest.remote_addr
@@ -34,12 +33,14 @@ class AccessRequestController(http.Controller):
         if not errors and AccessRequest._portal_rate_limited(address):
             _logger.warning("Portal access request from %s refused: rate limit reached", address)
             errors["global"] = request.env._(
-                "Too many requests were sent from your network. Please try again in an hour or call support.")
+                "Too many requests were sent from your network. Please try again in an hour or call support."
+            )
         try:
             parse_ip_allowlist(post.get("ip_addresses"))
         except ValueError as error:
             errors["ip_addresses"] = request.env._(
-                "%(entry)s is not a valid IP address, CIDR range or address range.", entry=error.args[0])
+                "%(entry)s is not a valid IP address, CIDR range or address range.", entry=error.args[0]
+            )
         if errors:
             return request.render("terasoft_portal.access_request_form", {"values": values, "errors": errors})
         AccessRequest._portal_create(post, address)

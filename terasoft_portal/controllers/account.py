@@ -24,8 +24,7 @@ class AccountPortal(CustomerPortal):
         values = super()._prepare_my_account_rendering_values(*args, **kwargs)
         # page_name: Odoo's layout values (page_name 'home') override the details' own, which
         # hides the breadcrumbs of the page
-        values.update(page_name="my_details", portal_langs=self._portal_lang_choices(),
-                      user_lang=request.env.user.lang)
+        values.update(page_name="my_details", portal_langs=self._portal_lang_choices(), user_lang=request.env.user.lang)
         return values
 
     def _create_or_update_address(self, partner_sudo, *args, **form_data):
@@ -37,8 +36,12 @@ class AccountPortal(CustomerPortal):
         lang = form_data.pop("lang", None)
         partner_sudo, feedback = super()._create_or_update_address(partner_sudo, *args, **form_data)
         user = request.env.user
-        if "redirectUrl" in feedback and lang in dict(self._portal_lang_choices()) \
-                and partner_sudo == user.partner_id and user.lang != lang:
+        if (
+            "redirectUrl" in feedback
+            and lang in dict(self._portal_lang_choices())
+            and partner_sudo == user.partner_id
+            and user.lang != lang
+        ):
             user.sudo().lang = lang  # env.user is sudo'ed already; explicit: a user writes its own lang
             request.session.context = dict(request.session.context, lang=lang)
         return partner_sudo, feedback

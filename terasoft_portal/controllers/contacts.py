@@ -10,65 +10,169 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 # A name may be a pseudo-field resolved by ContactsPortal._partner_value (company_name,
 # portal_user, billing_address, shipping_address).
 COMPANY_BLOCKS = [
-    ("company", ["name", "stock_code", "vat", "ref", "fiscal_code", "phone_other", "phone", "fax",
-                 "website", "email_other", "email", "parent_id", "industry_id", "partnership_id",
-                 "customer_type", "owner_id", "user_id", "block_auto_emails", "create_date", "write_date",
-                 "cpz", "market", "project_manager_id", "privacy_consent", "source", "referred_by_id",
-                 "cancellation_reason", "cancellation_total", "min_onsite_visits", "last_onsite_visit_date",
-                 "newsletter", "support_start_date", "support_end_date"]),
-    ("custom", ["managed_company_count", "employee_count", "tax_return_count", "payslip_count",
-                "simplified_accounting_count", "ccnl", "ordinary_accounting_count", "custom_other",
-                "portal_user_count", "law_136_2010", "interest", "revenue", "sdi_enabled", "agent_id"]),
+    (
+        "company",
+        [
+            "name",
+            "stock_code",
+            "vat",
+            "ref",
+            "fiscal_code",
+            "phone_other",
+            "phone",
+            "fax",
+            "website",
+            "email_other",
+            "email",
+            "parent_id",
+            "industry_id",
+            "partnership_id",
+            "customer_type",
+            "owner_id",
+            "user_id",
+            "block_auto_emails",
+            "create_date",
+            "write_date",
+            "cpz",
+            "market",
+            "project_manager_id",
+            "privacy_consent",
+            "source",
+            "referred_by_id",
+            "cancellation_reason",
+            "cancellation_total",
+            "min_onsite_visits",
+            "last_onsite_visit_date",
+            "newsletter",
+            "support_start_date",
+            "support_end_date",
+        ],
+    ),
+    (
+        "custom",
+        [
+            "managed_company_count",
+            "employee_count",
+            "tax_return_count",
+            "payslip_count",
+            "simplified_accounting_count",
+            "ccnl",
+            "ordinary_accounting_count",
+            "custom_other",
+            "portal_user_count",
+            "law_136_2010",
+            "interest",
+            "revenue",
+            "sdi_enabled",
+            "agent_id",
+        ],
+    ),
     ("address", ["billing_address", "shipping_address"]),
 ]
 CONTACT_BLOCKS = [
-    ("contact", ["first_name", "ref", "last_name", "email", "company_name", "phone", "department",
-                 "function", "company_relation", "assistant_name", "phone_other", "mobile", "fax",
-                 "user_id"]),
+    (
+        "contact",
+        [
+            "first_name",
+            "ref",
+            "last_name",
+            "email",
+            "company_name",
+            "phone",
+            "department",
+            "function",
+            "company_relation",
+            "assistant_name",
+            "phone_other",
+            "mobile",
+            "fax",
+            "user_id",
+        ],
+    ),
     ("custom", ["mailing_list", "customer_type", "ticket_scope", "lang"]),
     ("portal", ["portal_user", "support_start_date", "support_end_date"]),
-    ("address", ["street", "other_street", "po_box", "other_po_box", "city", "other_city",
-                 "state_id", "other_state_id", "zip", "other_zip", "country_id", "other_country_id"]),
+    (
+        "address",
+        [
+            "street",
+            "other_street",
+            "po_box",
+            "other_po_box",
+            "city",
+            "other_city",
+            "state_id",
+            "other_state_id",
+            "zip",
+            "other_zip",
+            "country_id",
+            "other_country_id",
+        ],
+    ),
 ]
 
 
 class ContactsPortal(CustomerPortal):
-
     def _contacts_domain(self):
         company = request.env.user.partner_id.commercial_partner_id
-        return [("commercial_partner_id", "=", company.id), ("id", "!=", company.id),
-                ("type", "=", "contact"), ("is_company", "=", False)]
+        return [
+            ("commercial_partner_id", "=", company.id),
+            ("id", "!=", company.id),
+            ("type", "=", "contact"),
+            ("is_company", "=", False),
+        ]
 
     def _block_titles(self):
-        _ = request.env._
-        return {"company": _("Company Information"), "custom": _("Custom Information"),
-                "contact": _("Contact Information"), "portal": _("Customer Portal Information"),
-                "address": _("Address Information")}
+        return {
+            "company": request.env._("Company Information"),
+            "custom": request.env._("Custom Information"),
+            "contact": request.env._("Contact Information"),
+            "portal": request.env._("Customer Portal Information"),
+            "address": request.env._("Address Information"),
+        }
 
     def _partner_labels(self, partner_sudo):
         """The manual's wording where the field's own label differs (Odoo's labels of base
         fields are not this module's to translate, and the manual names some fields its way)."""
-        _ = request.env._
         labels = {
-            "user_id": _("Assigned to"), "function": _("Role/Job Title"), "parent_id": _("Member of"),
-            "company_name": _("Company Name"), "portal_user": _("Customer Portal User"),
-            "billing_address": _("Billing Address"), "shipping_address": _("Shipping Address"),
-            "email": _("Email"), "lang": _("Language"), "create_date": _("Created on"),
-            "write_date": _("Modified on"), "owner_id": _("Owner"),
+            "user_id": request.env._("Assigned to"),
+            "function": request.env._("Role/Job Title"),
+            "parent_id": request.env._("Member of"),
+            "company_name": request.env._("Company Name"),
+            "portal_user": request.env._("Customer Portal User"),
+            "billing_address": request.env._("Billing Address"),
+            "shipping_address": request.env._("Shipping Address"),
+            "email": request.env._("Email"),
+            "lang": request.env._("Language"),
+            "create_date": request.env._("Created on"),
+            "write_date": request.env._("Modified on"),
+            "owner_id": request.env._("Owner"),
         }
         if partner_sudo.is_company:
-            labels.update({
-                "name": _("Company Name"), "ref": _("Company Number"), "vat": _("VAT Number"),
-                "phone": _("Phone"), "website": _("Website"), "industry_id": _("Industry"),
-                "customer_type": _("Company Type"),
-            })
+            labels.update(
+                {
+                    "name": request.env._("Company Name"),
+                    "ref": request.env._("Company Number"),
+                    "vat": request.env._("VAT Number"),
+                    "phone": request.env._("Phone"),
+                    "website": request.env._("Website"),
+                    "industry_id": request.env._("Industry"),
+                    "customer_type": request.env._("Company Type"),
+                }
+            )
         else:
-            labels.update({
-                "ref": _("Contact ID"), "phone": _("Office Phone"), "customer_type": _("Contact Type"),
-                "street": _("Street (Shipping)"), "po_box": _("PO Box (Shipping)"),
-                "city": _("City (Shipping)"), "state_id": _("Province (Shipping)"),
-                "zip": _("ZIP (Shipping)"), "country_id": _("Country (Shipping)"),
-            })
+            labels.update(
+                {
+                    "ref": request.env._("Contact ID"),
+                    "phone": request.env._("Office Phone"),
+                    "customer_type": request.env._("Contact Type"),
+                    "street": request.env._("Street (Shipping)"),
+                    "po_box": request.env._("PO Box (Shipping)"),
+                    "city": request.env._("City (Shipping)"),
+                    "state_id": request.env._("Province (Shipping)"),
+                    "zip": request.env._("ZIP (Shipping)"),
+                    "country_id": request.env._("Country (Shipping)"),
+                }
+            )
         return labels
 
     def _partner_value(self, partner_sudo, name):
@@ -133,8 +237,11 @@ class ContactsPortal(CustomerPortal):
     def portal_my_contacts(self, **kw):
         contacts = request.env["res.partner"].search(self._contacts_domain(), order="name")
         values = self._prepare_portal_layout_values()
-        values.update(page_name="contacts", contacts=contacts.sudo(),  # sudo after the search: display only
-                      company=request.env.user.partner_id.commercial_partner_id)
+        values.update(
+            page_name="contacts",
+            contacts=contacts.sudo(),  # sudo after the search: display only
+            company=request.env.user.partner_id.commercial_partner_id,
+        )
         return request.render("terasoft_portal.portal_my_contacts", values)
 
     @http.route("/my/contacts/<int:partner_id>", type="http", auth="user", website=True)
@@ -146,8 +253,12 @@ class ContactsPortal(CustomerPortal):
         # (Assigned to) are not readable by portal users.
         contact_sudo = contact.sudo()
         values = self._prepare_portal_layout_values()
-        values.update(page_name="contact", partner=contact_sudo, change_requested=change_requested,
-                      blocks=self._partner_blocks(contact_sudo, CONTACT_BLOCKS))
+        values.update(
+            page_name="contact",
+            partner=contact_sudo,
+            change_requested=change_requested,
+            blocks=self._partner_blocks(contact_sudo, CONTACT_BLOCKS),
+        )
         return request.render("terasoft_portal.portal_my_contact", values)
 
     @http.route("/my/company", type="http", auth="user", website=True)
@@ -156,8 +267,12 @@ class ContactsPortal(CustomerPortal):
         company.check_access("read")
         company_sudo = company.sudo()  # see portal_my_contact
         values = self._prepare_portal_layout_values()
-        values.update(page_name="company", partner=company_sudo, change_requested=change_requested,
-                      blocks=self._partner_blocks(company_sudo, COMPANY_BLOCKS))
+        values.update(
+            page_name="company",
+            partner=company_sudo,
+            change_requested=change_requested,
+            blocks=self._partner_blocks(company_sudo, COMPANY_BLOCKS),
+        )
         return request.render("terasoft_portal.portal_my_company", values)
 
     @http.route("/my/change_request", type="http", auth="user", methods=["POST"], website=True)

@@ -9,7 +9,6 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 
 from ..models.terasoft_document import DOCUMENT_CATEGORIES
 
-
 DESCRIPTION_MAX = 160  # characters of a description shown in the list (the whole text is its title)
 
 
@@ -42,14 +41,14 @@ def shorten_text(text, limit=DESCRIPTION_MAX):
 
 
 class DocumentPortal(CustomerPortal):
-
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         if "document_count" in counters:
             Document = request.env["terasoft.document"]
             values["document_count"] = (
                 Document.search_count(Document._portal_domain(request.env.user.partner_id))
-                if Document.has_access("read") else 0
+                if Document.has_access("read")
+                else 0
             )
         return values
 
@@ -61,17 +60,28 @@ class DocumentPortal(CustomerPortal):
             domain &= Domain("category", "=", category)
         search = (search or "").replace("\x00", "")  # PostgreSQL refuses NUL in strings
         if search.strip():
-            domain &= (Domain("name", "ilike", search) | Domain("description", "ilike", search)
-                       | Domain("product_id.name", "ilike", search) | Domain("product_version", "ilike", search))
+            domain &= (
+                Domain("name", "ilike", search)
+                | Domain("description", "ilike", search)
+                | Domain("product_id.name", "ilike", search)
+                | Domain("product_version", "ilike", search)
+            )
         documents = Document.search(domain)
         labels = dict(Document._fields["category"]._description_selection(request.env))
-        groups = [(key, labels[key], documents.filtered(lambda d, key=key: d.category == key))
-                  for key, _label in DOCUMENT_CATEGORIES]
+        groups = [
+            (key, labels[key], documents.filtered(lambda d, key=key: d.category == key))
+            for key, _label in DOCUMENT_CATEGORIES
+        ]
         values = self._prepare_portal_layout_values()
         values.update(
-            page_name="documents", search=search or "", category=category, documents=documents,
-            groups=[group for group in groups if group[2]], categories=list(labels.items()),
-            human_size=lambda size: format_file_size(request.env, size), shorten=shorten_text,
+            page_name="documents",
+            search=search or "",
+            category=category,
+            documents=documents,
+            groups=[group for group in groups if group[2]],
+            categories=list(labels.items()),
+            human_size=lambda size: format_file_size(request.env, size),
+            shorten=shorten_text,
         )
         return request.render("terasoft_portal.portal_my_documents", values)
 
@@ -81,7 +91,8 @@ class DocumentPortal(CustomerPortal):
         # Visibility is decided with the user's own rights (record rule + portal domain): a
         # document of another company answers 404, as does an id that does not exist.
         document = Document.search(
-            Domain("id", "=", document_id) & Document._portal_domain(request.env.user.partner_id))
+            Domain("id", "=", document_id) & Document._portal_domain(request.env.user.partner_id)
+        )
         if not document:
             raise NotFound()
         # sudo: the file field is staff-only so that it is downloadable only through this check.

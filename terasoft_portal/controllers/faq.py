@@ -11,7 +11,6 @@ SEARCH_LIMIT = 50
 
 
 class FaqPortal(CustomerPortal):
-
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         if "faq_count" in counters:
@@ -36,10 +35,14 @@ class FaqPortal(CustomerPortal):
             domain &= Domain("category_id", "child_of", category.id)
         values = self._prepare_portal_layout_values()
         values.update(
-            page_name="faq", search=search or "", category=category, default_url="/my/faq",
+            page_name="faq",
+            search=search or "",
+            category=category,
+            default_url="/my/faq",
             categories=Category.search([("parent_id", "=", False)]),
-            faq_counts=dict(Faq._read_group(domain if not category else [("is_published", "=", True)],
-                                            ["category_id"], ["__count"])),
+            faq_counts=dict(
+                Faq._read_group(domain if not category else [("is_published", "=", True)], ["category_id"], ["__count"])
+            ),
         )
         search = (search or "").replace("\x00", "")  # PostgreSQL refuses NUL in strings
         if search.strip():
@@ -47,10 +50,16 @@ class FaqPortal(CustomerPortal):
             values.update(results=results, faqs=Faq.browse([faq.id for faq, _excerpt in results]), pager=False)
         else:
             total = Faq.search_count(domain)
-            pager = portal_pager(url="/my/faq", total=total, page=page, step=self._items_per_page,
-                                 url_args={"category_id": category.id} if category else None)
-            faqs = Faq.search(domain, limit=self._items_per_page, offset=pager["offset"],
-                              order="category_id, sequence, id")
+            pager = portal_pager(
+                url="/my/faq",
+                total=total,
+                page=page,
+                step=self._items_per_page,
+                url_args={"category_id": category.id} if category else None,
+            )
+            faqs = Faq.search(
+                domain, limit=self._items_per_page, offset=pager["offset"], order="category_id, sequence, id"
+            )
             values.update(results=[(faq, False) for faq in faqs], faqs=faqs, pager=pager)
         return request.render("terasoft_portal.portal_my_faq", values)
 
@@ -59,7 +68,8 @@ class FaqPortal(CustomerPortal):
         faq = self._faq_get_visible(faq_id)
         values = self._prepare_portal_layout_values()
         values.update(
-            page_name="faq_entry", faq=faq,
+            page_name="faq_entry",
+            faq=faq,
             voted=faq.id in request.session.get("terasoft_faq_votes", []),
             new_ticket_url=faq._get_new_ticket_url(),
         )

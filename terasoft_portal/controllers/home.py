@@ -5,7 +5,6 @@ from odoo.addons.portal.controllers.web import Home
 
 
 class TerasoftHome(Home):
-
     @http.route()
     def web_login(self, redirect=None, **kw):
         """After a login, the portal speaks the user's language: the ``frontend_lang`` cookie

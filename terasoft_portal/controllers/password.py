@@ -1,15 +1,15 @@
 from odoo import http
-from odoo.addons.auth_signup.controllers.main import AuthSignupHome
 from odoo.http import request
+
+from odoo.addons.auth_signup.controllers.main import AuthSignupHome
 
 from ..models.res_users import QUEUE_RESET_CONTEXT
 
 
 class TerasoftPasswordReset(AuthSignupHome):
-
     @http.route()
     def web_auth_reset_password(self, *args, **kw):
-        """"Password dimenticata?" answers the same for any address (no account enumeration):
+        """ "Password dimenticata?" answers the same for any address (no account enumeration):
         the request is queued for a cron, throttled per client address (res.users.reset_password
         with the context key below). The page's setting of a new password (with a token) is
         Odoo's, unchanged."""

@@ -13,18 +13,36 @@ from odoo.http import content_disposition, request
 from odoo.tools import format_date
 from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 
-from odoo.addons.portal.controllers.portal import CustomerPortal, pager as portal_pager
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..models.terasoft_ticket import DONE_STATES, OPEN_STATES
 
 # Columns of the ticket tables (and of their links), fetched in one query; the company is
 # read along with the contacts' names (it is the user's, which the portal layout reads).
-LIST_FIELDS = ["number", "name", "partner_id", "commercial_partner_id", "state", "priority", "user_id",
-               "create_date", "is_done"]
+LIST_FIELDS = [
+    "number",
+    "name",
+    "partner_id",
+    "commercial_partner_id",
+    "state",
+    "priority",
+    "user_id",
+    "create_date",
+    "is_done",
+]
 
 # Inputs of the new-ticket form that a link may fill in (query string of a GET).
-PREFILL_INPUTS = ("name", "category_id", "product_id", "product_version", "priority", "importance",
-                  "ticket_type", "description")
+PREFILL_INPUTS = (
+    "name",
+    "category_id",
+    "product_id",
+    "product_version",
+    "priority",
+    "importance",
+    "ticket_type",
+    "description",
+)
 
 # The portal's languages; the choice also becomes the user's preference.
 PORTAL_LANGS = ("it_IT", "en_US")
@@ -43,7 +61,6 @@ def spreadsheet_text(value):
 
 
 class TicketPortal(CustomerPortal):
-
     _items_per_page = 20
 
     # ------------------------------------------------------------------ home
@@ -51,8 +68,7 @@ class TicketPortal(CustomerPortal):
         values = super()._prepare_home_portal_values(counters)
         if "ticket_count" in counters:
             Ticket = request.env["terasoft.ticket"]
-            values["ticket_count"] = Ticket.search_count([("is_done", "=", False)]) \
-                if Ticket.has_access("read") else 0
+            values["ticket_count"] = Ticket.search_count([("is_done", "=", False)]) if Ticket.has_access("read") else 0
         return values
 
     @staticmethod
@@ -72,55 +88,55 @@ class TicketPortal(CustomerPortal):
 
     # ------------------------------------------------------------------ list: searchbar
     def _ticket_get_searchbar_sortings(self):
-        _ = request.env._
         return {
             # each sorting follows what its column shows: "Creato il" newest first, the number,
             # Urgente before Non urgente, the statuses in the order of the workflow
-            "newest": {"label": _("Newest"), "order": "create_date desc, id desc"},
-            "number": {"label": _("Ticket Nr"), "order": "number desc"},
-            "priority": {"label": _("Priority"), "order": "priority desc, create_date desc, id desc"},
-            "state": {"label": _("Status"), "order": "state_sequence, create_date desc, id desc"},
+            "newest": {"label": request.env._("Newest"), "order": "create_date desc, id desc"},
+            "number": {"label": request.env._("Ticket Nr"), "order": "number desc"},
+            "priority": {"label": request.env._("Priority"), "order": "priority desc, create_date desc, id desc"},
+            "state": {"label": request.env._("Status"), "order": "state_sequence, create_date desc, id desc"},
         }
 
     def _ticket_get_searchbar_filters(self):
         """State filter: all, all open, and each state. ``tables`` names the tables (open,
         closed) that can hold tickets under the filter: the others are not even counted."""
-        _ = request.env._
         filters = {
-            "all": {"label": _("All"), "domain": [], "tables": ("open", "closed")},
-            "open": {"label": _("All open"), "domain": [("is_done", "=", False)], "tables": ("open",)},
+            "all": {"label": request.env._("All"), "domain": [], "tables": ("open", "closed")},
+            "open": {"label": request.env._("All open"), "domain": [("is_done", "=", False)], "tables": ("open",)},
         }
         labels = dict(request.env["terasoft.ticket"]._fields["state"]._description_selection(request.env))
         for state in OPEN_STATES + DONE_STATES + ("blocked",):
-            filters[state] = {"label": labels[state], "domain": [("state", "=", state)],
-                              "tables": ("closed",) if state in DONE_STATES else ("open",)}
+            filters[state] = {
+                "label": labels[state],
+                "domain": [("state", "=", state)],
+                "tables": ("closed",) if state in DONE_STATES else ("open",),
+            }
         return filters
 
     def _ticket_get_searchbar_shows(self):
-        """"Mostra": all the tickets the user may see (Tutti) or only the user's own (Mio)."""
-        _ = request.env._
+        """ "Mostra": all the tickets the user may see (Tutti) or only the user's own (Mio)."""
         return {
-            "all": {"label": _("All"), "domain": []},
-            "mine": {"label": _("Mine"), "domain": [("partner_id", "=", request.env.user.partner_id.id)]},
+            "all": {"label": request.env._("All"), "domain": []},
+            "mine": {"label": request.env._("Mine"), "domain": [("partner_id", "=", request.env.user.partner_id.id)]},
         }
 
     def _ticket_get_searchbar_inputs(self):
-        _ = request.env._
         return {
-            "all": {"input": "all", "label": _("Search in number and title")},
-            "number": {"input": "number", "label": _("Search in Ticket Nr")},
-            "name": {"input": "name", "label": _("Search in Title")},
-            "description": {"input": "description", "label": _("Search in Description")},
-            "category": {"input": "category", "label": _("Search in Category")},
-            "product": {"input": "product", "label": _("Search in Product")},
-            "contact": {"input": "contact", "label": _("Search in Contact")},
+            "all": {"input": "all", "label": request.env._("Search in number and title")},
+            "number": {"input": "number", "label": request.env._("Search in Ticket Nr")},
+            "name": {"input": "name", "label": request.env._("Search in Title")},
+            "description": {"input": "description", "label": request.env._("Search in Description")},
+            "category": {"input": "category", "label": request.env._("Search in Category")},
+            "product": {"input": "product", "label": request.env._("Search in Product")},
+            "contact": {"input": "contact", "label": request.env._("Search in Contact")},
         }
 
     def _ticket_get_search_domain(self, search_in, search):
         return request.env["terasoft.ticket"]._portal_search_domain(search, search_in)
 
-    def _prepare_ticket_list_values(self, page=1, sortby=None, filterby=None, show=None,
-                                    search=None, search_in="all", closed_page=1):
+    def _prepare_ticket_list_values(
+        self, page=1, sortby=None, filterby=None, show=None, search=None, search_in="all", closed_page=1
+    ):
         """Everything the ticket list (and its export) needs; searches as the user, so the
         record rules (and the contact's ticket scope) apply. The open and the closed tables
         have a pager each: ``page`` (in the path) for the open one, ``closed_page`` (a query
@@ -144,8 +160,7 @@ class TicketPortal(CustomerPortal):
         tables = filters[filterby].get("tables", ("open", "closed"))
         open_count = Ticket.search_count(open_domain) if "open" in tables else 0
         closed_count = Ticket.search_count(closed_domain) if "closed" in tables else 0
-        url_args = {"sortby": sortby, "filterby": filterby, "show": show,
-                    "search_in": search_in, "search": search}
+        url_args = {"sortby": sortby, "filterby": filterby, "show": show, "search_in": search_in, "search": search}
         closed_page = int(closed_page) if str(closed_page).isdigit() else 1
         pager = portal_pager(
             url="/my/tickets",
@@ -160,16 +175,21 @@ class TicketPortal(CustomerPortal):
         # row also carries ~500 characters of description). Selecting only ids lets PostgreSQL
         # walk the list indexes in order and stop after one page; asked for the columns too, it
         # prefers to read and sort every ticket of the company in the state filtered on.
-        open_tickets = Ticket.search(open_domain, order=order, limit=self._items_per_page,
-                                     offset=pager["offset"]) if open_count else Ticket
-        closed_tickets = Ticket.search(closed_domain, order=order, limit=self._items_per_page,
-                                       offset=closed_pager["offset"]) if closed_count else Ticket
+        open_tickets = (
+            Ticket.search(open_domain, order=order, limit=self._items_per_page, offset=pager["offset"])
+            if open_count
+            else Ticket
+        )
+        closed_tickets = (
+            Ticket.search(closed_domain, order=order, limit=self._items_per_page, offset=closed_pager["offset"])
+            if closed_count
+            else Ticket
+        )
         (open_tickets | closed_tickets).fetch(LIST_FIELDS)
         # Read for display as superuser: the records were found as the user, and the names of
         # colleagues and support staff are not readable by portal users.
         open_tickets, closed_tickets = open_tickets.sudo(), closed_tickets.sudo()
         open_rows, closed_rows = self._ticket_list_rows(open_tickets, closed_tickets)
-        _ = request.env._
         mine = show == "mine"
         return {
             **self._prepare_portal_layout_values(),
@@ -186,8 +206,8 @@ class TicketPortal(CustomerPortal):
             # the tables the filter can fill; the others are not shown at all
             "tables": tables,
             # headings that say whose tickets they are
-            "open_title": _("My open tickets") if mine else _("Company's open tickets"),
-            "closed_title": _("My closed tickets") if mine else _("Company's closed tickets"),
+            "open_title": request.env._("My open tickets") if mine else request.env._("Company's open tickets"),
+            "closed_title": request.env._("My closed tickets") if mine else request.env._("Company's closed tickets"),
             "pager": pager,
             "closed_pager": closed_pager,
             "searchbar_sortings": sortings,
@@ -205,8 +225,7 @@ class TicketPortal(CustomerPortal):
         """The pager of the closed table: Odoo's pager, with the page number in the query
         parameter ``closed_page`` of the current open page's URL (the path holds the open
         table's page)."""
-        closed_pager = portal_pager(url="/my/tickets", total=total, page=closed_page,
-                                    step=self._items_per_page)
+        closed_pager = portal_pager(url="/my/tickets", total=total, page=closed_page, step=self._items_per_page)
         base = pager["page"]["url"].split("?")[0]
 
         def link(num):
@@ -214,6 +233,7 @@ class TicketPortal(CustomerPortal):
             if num > 1:
                 args["closed_page"] = num
             return f"{base}?{urlencode(args)}#closed_tickets"
+
         for key in ("page", "page_first", "page_previous", "page_next", "page_last"):
             closed_pager[key]["url"] = link(closed_pager[key]["num"])
         for entry in closed_pager["pages"]:
@@ -236,8 +256,7 @@ class TicketPortal(CustomerPortal):
         Ticket = env["terasoft.ticket"]
         tickets = Ticket.sudo().union(*ticket_lists)
         tickets.user_id.fetch(["partner_id"])
-        self._ticket_prefetch_partners(
-            tickets.partner_id | tickets.commercial_partner_id | tickets.user_id.partner_id)
+        self._ticket_prefetch_partners(tickets.partner_id | tickets.commercial_partner_id | tickets.user_id.partner_id)
         states = dict(Ticket._fields["state"]._description_selection(env))
         priorities = dict(Ticket._fields["priority"]._description_selection(env))
         days = {}
@@ -248,46 +267,70 @@ class TicketPortal(CustomerPortal):
                 days[local] = format_date(env, local)
             return days[local]
 
-        return [[{
-            "url": f"/my/tickets/{ticket.id}",  # = access_url, without computing it per record
-            "number": ticket.number,
-            "name": ticket.name,
-            "contact": ticket.partner_id.name or "",
-            "state": ticket.state,
-            "state_label": states[ticket.state],
-            "priority_label": priorities[ticket.priority],
-            "user": ticket.user_id.partner_id.name or "",
-            "created": day(ticket.create_date),
-        } for ticket in tickets_list] for tickets_list in ticket_lists]
+        return [
+            [
+                {
+                    "url": f"/my/tickets/{ticket.id}",  # = access_url, without computing it per record
+                    "number": ticket.number,
+                    "name": ticket.name,
+                    "contact": ticket.partner_id.name or "",
+                    "state": ticket.state,
+                    "state_label": states[ticket.state],
+                    "priority_label": priorities[ticket.priority],
+                    "user": ticket.user_id.partner_id.name or "",
+                    "created": day(ticket.create_date),
+                }
+                for ticket in tickets_list
+            ]
+            for tickets_list in ticket_lists
+        ]
 
     @http.route(["/my/tickets", "/my/tickets/page/<int:page>"], type="http", auth="user", website=True)
-    def portal_my_tickets(self, page=1, sortby=None, filterby=None, show=None, search=None,
-                          search_in="all", closed_page=1, **kw):
-        values = self._prepare_ticket_list_values(page, sortby, filterby, show, search, search_in,
-                                                  closed_page)
+    def portal_my_tickets(
+        self, page=1, sortby=None, filterby=None, show=None, search=None, search_in="all", closed_page=1, **kw
+    ):
+        values = self._prepare_ticket_list_values(page, sortby, filterby, show, search, search_in, closed_page)
         request.session["my_tickets_history"] = (values["open_tickets"] | values["closed_tickets"]).ids[:100]
         return request.render("terasoft_portal.portal_my_tickets", values)
 
     # ------------------------------------------------------------------ list: export
     def _ticket_export_rows(self, tickets):
-        _ = request.env._
-        header = [_("Ticket Nr"), _("Title"), _("Contact"), _("Status"), _("Priority"),
-                  _("Assigned to"), _("Category"), _("Product"), _("Created On"), _("Closed")]
+        header = [
+            request.env._("Ticket Nr"),
+            request.env._("Title"),
+            request.env._("Contact"),
+            request.env._("Status"),
+            request.env._("Priority"),
+            request.env._("Assigned to"),
+            request.env._("Category"),
+            request.env._("Product"),
+            request.env._("Created On"),
+            request.env._("Closed"),
+        ]
         Ticket = request.env["terasoft.ticket"]
         states = dict(Ticket._fields["state"]._description_selection(request.env))
         priorities = dict(Ticket._fields["priority"]._description_selection(request.env))
-        rows = [[
-            ticket.number, ticket.name, ticket.partner_id.name or "", states[ticket.state],
-            priorities[ticket.priority], ticket.user_id.name or "", ticket.category_id.complete_name or "",
-            ticket.product_id.name or "", ticket.create_date.strftime("%Y-%m-%d %H:%M"),
-            _("Yes") if ticket.is_done else _("No"),
-        ] for ticket in tickets]
+        rows = [
+            [
+                ticket.number,
+                ticket.name,
+                ticket.partner_id.name or "",
+                states[ticket.state],
+                priorities[ticket.priority],
+                ticket.user_id.name or "",
+                ticket.category_id.complete_name or "",
+                ticket.product_id.name or "",
+                ticket.create_date.strftime("%Y-%m-%d %H:%M"),
+                request.env._("Yes") if ticket.is_done else request.env._("No"),
+            ]
+            for ticket in tickets
+        ]
         return header, rows
 
-    @http.route("/my/tickets/export/<any(csv,xlsx):file_format>", type="http", auth="user",
-                website=True, readonly=True)
-    def portal_my_tickets_export(self, file_format, sortby=None, filterby=None, show=None,
-                                 search=None, search_in="all", **kw):
+    @http.route("/my/tickets/export/<any(csv,xlsx):file_format>", type="http", auth="user", website=True, readonly=True)
+    def portal_my_tickets_export(
+        self, file_format, sortby=None, filterby=None, show=None, search=None, search_in="all", **kw
+    ):
         values = self._prepare_ticket_list_values(1, sortby, filterby, show, search, search_in)
         tickets = request.env["terasoft.ticket"].search(values["domain"], order=values["order"]).sudo()
         header, rows = self._ticket_export_rows(tickets)
@@ -303,8 +346,9 @@ class TicketPortal(CustomerPortal):
         else:
             output = io.BytesIO()
             # every cell is written as text: no formula, no link, whatever it starts with
-            workbook = xlsxwriter.Workbook(output, {
-                "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+            workbook = xlsxwriter.Workbook(
+                output, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+            )
             sheet = workbook.add_worksheet(request.env._("Tickets"))
             bold = workbook.add_format({"bold": True})
             sheet.write_row(0, 0, header, bold)
@@ -313,10 +357,13 @@ class TicketPortal(CustomerPortal):
             workbook.close()
             content = output.getvalue()
             mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return request.make_response(content, headers=[
-            ("Content-Type", mimetype),
-            ("Content-Disposition", content_disposition(f"tickets.{file_format}")),
-        ])
+        return request.make_response(
+            content,
+            headers=[
+                ("Content-Type", mimetype),
+                ("Content-Disposition", content_disposition(f"tickets.{file_format}")),
+            ],
+        )
 
     # ------------------------------------------------------------------ new ticket
     def _prepare_ticket_form_values(self, form=None, errors=None):
@@ -347,8 +394,7 @@ class TicketPortal(CustomerPortal):
         ``category_id``, ``product_id``...), and from ``faq_id`` ("Apri un ticket su questo
         argomento" of an FAQ entry) the entry's question as title, its product and its ticket
         category, unless given."""
-        form = {key: value for key, value in query.items()
-                if key in PREFILL_INPUTS and isinstance(value, str)}
+        form = {key: value for key, value in query.items() if key in PREFILL_INPUTS and isinstance(value, str)}
         faq_id = query.get("faq_id")
         if str(faq_id or "").isdigit() and "terasoft.faq" in request.env:
             faq = request.env["terasoft.faq"].search([("id", "=", int(faq_id)), ("is_published", "=", True)])
@@ -364,20 +410,21 @@ class TicketPortal(CustomerPortal):
     @staticmethod
     def _uploaded_files(name):
         """The files of the multiple file input ``name`` as ``(filename, bytes)``."""
-        return [(upload.filename, upload.read())
-                for upload in request.httprequest.files.getlist(name) if upload.filename]
+        return [
+            (upload.filename, upload.read()) for upload in request.httprequest.files.getlist(name) if upload.filename
+        ]
 
     @http.route("/my/tickets/new", type="http", auth="user", methods=["GET", "POST"], website=True)
     def portal_ticket_new(self, **form):
         if request.httprequest.method == "GET":
-            return request.render("terasoft_portal.portal_ticket_new",
-                                  self._prepare_ticket_form_values(self._ticket_form_prefill(form)))
+            return request.render(
+                "terasoft_portal.portal_ticket_new", self._prepare_ticket_form_values(self._ticket_form_prefill(form))
+            )
         form.pop("attachments", None)
         form.pop("csrf_token", None)
         ticket, errors = request.env["terasoft.ticket"]._portal_create_ticket(form, self._uploaded_files("attachments"))
         if errors:
-            return request.render("terasoft_portal.portal_ticket_new",
-                                  self._prepare_ticket_form_values(form, errors))
+            return request.render("terasoft_portal.portal_ticket_new", self._prepare_ticket_form_values(form, errors))
         return request.redirect(ticket.access_url)
 
     @http.route("/my/tickets/faq_suggest", type="jsonrpc", auth="user", readonly=True)
@@ -398,7 +445,7 @@ class TicketPortal(CustomerPortal):
         try:
             ticket_sudo = self._document_check_access("terasoft.ticket", ticket_id, access_token)
         except (AccessError, MissingError):
-            raise NotFound()
+            raise NotFound() from None
         # _document_check_access answers as the superuser (env.user = root): keep the real user
         # as env.user, so that comments, answers and download logs are the customer's.
         return ticket_sudo.with_user(request.env.user).sudo()
@@ -409,8 +456,12 @@ class TicketPortal(CustomerPortal):
         fetches all its columns (~80 for a partner), once per record kind the page touches."""
         ticket_sudo.user_id.fetch(["partner_id"])
         messages.fetch(["author_id", "email_from", "date", "body", "attachment_ids"])
-        self._ticket_prefetch_partners(ticket_sudo.partner_id | ticket_sudo.commercial_partner_id
-                                       | ticket_sudo.user_id.partner_id | messages.author_id)
+        self._ticket_prefetch_partners(
+            ticket_sudo.partner_id
+            | ticket_sudo.commercial_partner_id
+            | ticket_sudo.user_id.partner_id
+            | messages.author_id
+        )
         (attachments | messages.attachment_ids).fetch(["name"])
         ticket_sudo.category_id.fetch(["complete_name"])
         ticket_sudo.product_id.fetch(["name"])
@@ -431,6 +482,7 @@ class TicketPortal(CustomerPortal):
                 return ""
             local = fields.Datetime.context_timestamp(Ticket, value)
             return babel.dates.format_datetime(local, format=pattern, locale=locale)
+
         return format_value
 
     def _prepare_ticket_page_values(self, ticket_sudo, access_token=None, **kwargs):
@@ -439,8 +491,10 @@ class TicketPortal(CustomerPortal):
         self._ticket_page_prefetch(ticket_sudo, messages, attachments)
         env = request.env
         # the labels of the ticket's selection fields, as their t-field widgets would write them
-        labels = {name: dict(ticket_sudo._fields[name]._description_selection(env))[ticket_sudo[name]]
-                  for name in ("state", "priority", "channel", "ticket_type", "importance")}
+        labels = {
+            name: dict(ticket_sudo._fields[name]._description_selection(env))[ticket_sudo[name]]
+            for name in ("state", "priority", "channel", "ticket_type", "importance")
+        }
         values = {
             "page_name": "ticket",
             "ticket": ticket_sudo,
@@ -451,8 +505,7 @@ class TicketPortal(CustomerPortal):
             "datetime_text": self._datetime_formatter(),
             # Write actions are for logged-in users who may see the ticket through the record
             # rules; an access token from an email only shows the page.
-            "can_act": not request.env.user._is_public()
-            and ticket_sudo.with_user(request.env.user).has_access("read"),
+            "can_act": not request.env.user._is_public() and ticket_sudo.with_user(request.env.user).has_access("read"),
             "comment_errors": kwargs.get("comment_errors") or [],
             "comment_text": kwargs.get("comment_text") or "",
             "state_help": ticket_sudo._portal_state_help(),
@@ -484,8 +537,12 @@ class TicketPortal(CustomerPortal):
             request.session.pop("terasoft_comment_draft")
         else:
             draft = {}
-        return request.render("terasoft_portal.portal_my_ticket", self._prepare_ticket_page_values(
-            ticket_sudo, access_token, comment_errors=draft.get("errors"), comment_text=draft.get("text")))
+        return request.render(
+            "terasoft_portal.portal_my_ticket",
+            self._prepare_ticket_page_values(
+                ticket_sudo, access_token, comment_errors=draft.get("errors"), comment_text=draft.get("text")
+            ),
+        )
 
     def _ticket_check_user_access(self, ticket_id):
         """The sudo'ed ticket if the logged-in user may see it by the record rules, else 404.
@@ -500,7 +557,10 @@ class TicketPortal(CustomerPortal):
             # Post/redirect/get: the ticket's own URL shows the errors and the typed text (a
             # reload of this POST-only URL would answer "405 Method Not Allowed").
             request.session["terasoft_comment_draft"] = {
-                "ticket_id": ticket_sudo.id, "text": (comment or "")[:20000], "errors": errors}
+                "ticket_id": ticket_sudo.id,
+                "text": (comment or "")[:20000],
+                "errors": errors,
+            }
             return request.redirect(f"{ticket_sudo.access_url}#add_comment")
         return request.redirect(f"{ticket_sudo.access_url}#comments")
 
@@ -510,8 +570,10 @@ class TicketPortal(CustomerPortal):
         try:
             ticket_sudo.action_customer_close()
         except UserError as error:
-            return request.render("terasoft_portal.portal_my_ticket", self._prepare_ticket_page_values(
-                ticket_sudo, close_error=str(error)))
+            return request.render(
+                "terasoft_portal.portal_my_ticket",
+                self._prepare_ticket_page_values(ticket_sudo, close_error=str(error)),
+            )
         return request.redirect(ticket_sudo.access_url)
 
     @http.route("/my/tickets/<int:ticket_id>/plan", type="http", auth="user", methods=["POST"], website=True)
@@ -520,12 +582,18 @@ class TicketPortal(CustomerPortal):
         try:
             ticket_sudo.action_customer_answer_plan(answer == "accept", message=(message or "").strip() or None)
         except UserError as error:
-            return request.render("terasoft_portal.portal_my_ticket", self._prepare_ticket_page_values(
-                ticket_sudo, plan_error=str(error)))
+            return request.render(
+                "terasoft_portal.portal_my_ticket", self._prepare_ticket_page_values(ticket_sudo, plan_error=str(error))
+            )
         return request.redirect(f"{ticket_sudo.access_url}#comments")
 
-    @http.route("/my/tickets/<int:ticket_id>/attachments/<int:attachment_id>", type="http",
-                auth="user", methods=["GET"], website=True)
+    @http.route(
+        "/my/tickets/<int:ticket_id>/attachments/<int:attachment_id>",
+        type="http",
+        auth="user",
+        methods=["GET"],
+        website=True,
+    )
     def portal_ticket_attachment(self, ticket_id, attachment_id, **kw):
         ticket_sudo = self._ticket_check_user_access(ticket_id)
         attachment_sudo = ticket_sudo._portal_download_attachment(attachment_id)

@@ -1,11 +1,13 @@
 """What the portal accepts as an uploaded file: an allow-list of types, checked on the
 extension *and* on the content (libmagic through python-magic), and no zip bombs."""
+
 import io
 import logging
 import os
 import zipfile
 
 import magic
+
 from odoo import api, models
 
 _logger = logging.getLogger(__name__)
@@ -57,10 +59,20 @@ ZIP_BASED = {"docx", "xlsx", "pptx", "odt", "ods", "zip"}
 ODF_MIMETYPES = {"odt": _ODF + "text", "ods": _ODF + "spreadsheet"}
 # Never accepted, whatever the extension (also for extensions an admin adds to the list)
 REFUSED_CONTENT = {
-    "application/x-dosexec", "application/x-executable", "application/x-sharedlib",
-    "application/x-mach-binary", "application/x-pie-executable", "application/x-msi",
-    "application/java-archive", "text/x-shellscript", "text/x-msdos-batch",
-    "text/html", "text/xml", "application/xml", "image/svg+xml", "application/javascript",
+    "application/x-dosexec",
+    "application/x-executable",
+    "application/x-sharedlib",
+    "application/x-mach-binary",
+    "application/x-pie-executable",
+    "application/x-msi",
+    "application/java-archive",
+    "text/x-shellscript",
+    "text/x-msdos-batch",
+    "text/html",
+    "text/xml",
+    "application/xml",
+    "image/svg+xml",
+    "application/javascript",
     "text/javascript",
 }
 
@@ -94,8 +106,9 @@ class IrAttachment(models.Model):
             return
         refused = {ext.strip().lower().lstrip(".") for ext in (old.value or "").split(",")}
         if not params.get_param(PARAM_ALLOWED_EXT):
-            params.set_param(PARAM_ALLOWED_EXT, ",".join(
-                ext for ext in DEFAULT_ALLOWED_EXT.split(",") if ext not in refused))
+            params.set_param(
+                PARAM_ALLOWED_EXT, ",".join(ext for ext in DEFAULT_ALLOWED_EXT.split(",") if ext not in refused)
+            )
         old.unlink()
 
     @api.model
@@ -110,12 +123,21 @@ class IrAttachment(models.Model):
         for filename, content in files:
             extension = os.path.splitext(filename)[1].lower().lstrip(".")
             if not extension or extension not in allowed:
-                errors.append(self.env._(
-                    "%(file)s: this type of file is not accepted. Accepted types: %(types)s.",
-                    file=filename, types=", ".join(sorted(allowed))))
+                errors.append(
+                    self.env._(
+                        "%(file)s: this type of file is not accepted. Accepted types: %(types)s.",
+                        file=filename,
+                        types=", ".join(sorted(allowed)),
+                    )
+                )
             elif len(content) > max_bytes:
-                errors.append(self.env._("%(file)s is larger than the maximum of %(size)s MB.",
-                                         file=filename, size=max_bytes // (1024 * 1024)))
+                errors.append(
+                    self.env._(
+                        "%(file)s is larger than the maximum of %(size)s MB.",
+                        file=filename,
+                        size=max_bytes // (1024 * 1024),
+                    )
+                )
             elif not content:
                 errors.append(self.env._("%(file)s is empty.", file=filename))
             else:
@@ -134,13 +156,15 @@ class IrAttachment(models.Model):
             _logger.info("Upload %r refused: content %s does not match .%s", filename, mime, extension)
             return self.env._(
                 "%(file)s: the content of the file is not a .%(ext)s file. Save it again in its "
-                "own format, or put it in a zip archive.", file=filename, ext=extension)
+                "own format, or put it in a zip archive.",
+                file=filename,
+                ext=extension,
+            )
         if extension in ZIP_BASED or mime in _ZIP or mime.startswith((_OOXML, _ODF)):
             problem = self._terasoft_zip_problem(content, extension)
             if problem:
                 _logger.info("Upload %r refused: %s", filename, problem)
-                return self.env._(
-                    "%(file)s: the archive is damaged, or too large once uncompressed.", file=filename)
+                return self.env._("%(file)s: the archive is damaged, or too large once uncompressed.", file=filename)
         return None
 
     @api.model
@@ -167,7 +191,9 @@ class IrAttachment(models.Model):
             if total > 1024 * 1024 and total > ZIP_MAX_RATIO * max(compressed, 1):
                 return f"compression ratio above {ZIP_MAX_RATIO}"
             if depth >= ZIP_MAX_DEPTH:
-                return "archives nested too deep" if any(self._terasoft_is_zip_name(i.filename) for i in infos) else None
+                return (
+                    "archives nested too deep" if any(self._terasoft_is_zip_name(i.filename) for i in infos) else None
+                )
             for info in infos:
                 if not info.is_dir() and self._terasoft_is_zip_name(info.filename):
                     try:

@@ -3,10 +3,10 @@ import logging
 import secrets
 import time
 
-from odoo import api, models
-from odoo.http import request, root
 from werkzeug.exceptions import Forbidden
 
+from odoo import api, models
+from odoo.http import request, root
 
 _logger = logging.getLogger(__name__)
 
@@ -29,7 +29,8 @@ CSP_SCRIPT_HASHES = (
 )
 CSP_POLICY = (
     "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'unsafe-eval' 'unsafe-hashes' "
-    + " ".join(CSP_SCRIPT_HASHES) + "; style-src 'self' 'unsafe-inline'; "
+    + " ".join(CSP_SCRIPT_HASHES)
+    + "; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; frame-src 'self'; "
     "frame-ancestors 'self'; form-action 'self'; base-uri 'self'; object-src 'none'"
 )
@@ -47,21 +48,25 @@ class IrHttp(models.AbstractModel):
     @classmethod
     def _authenticate(cls, endpoint):
         cls._terasoft_check_portal_idle()
-        super()._authenticate(endpoint)
+        result = super()._authenticate(endpoint)
         # A session opened from an allowed network must not keep working from another one.
         user = request.env.user
         if request.env.uid and user and not user._portal_ip_allowed(request.httprequest.remote_addr):
             request.session.logout(keep_db=True)
-            raise Forbidden(request.env._(
-                "Your account cannot be used from this network (address %(address)s). "
-                "Connect from one of your company's authorised networks or contact support.",
-                address=request.httprequest.remote_addr,
-            ))
+            raise Forbidden(
+                request.env._(
+                    "Your account cannot be used from this network (address %(address)s). "
+                    "Connect from one of your company's authorised networks or contact support.",
+                    address=request.httprequest.remote_addr,
+                )
+            )
+        return result
 
     @classmethod
     def _post_dispatch(cls, response):
-        super()._post_dispatch(response)
+        result = super()._post_dispatch(response)
         cls._terasoft_secure_response(response)
+        return result
 
     @classmethod
     def _handle_error(cls, exception):
@@ -142,8 +147,11 @@ class IrHttp(models.AbstractModel):
         paths or SQL) from a JSON error answer to a portal or anonymous user. Errors meant for
         users (UserError, AccessError, ...) keep their message."""
         routing_type = getattr(request.dispatcher, "routing_type", None)
-        if routing_type not in ("jsonrpc", "json2") or not hasattr(response, "get_data") \
-                or cls._terasoft_shows_error_details():
+        if (
+            routing_type not in ("jsonrpc", "json2")
+            or not hasattr(response, "get_data")
+            or cls._terasoft_shows_error_details()
+        ):
             return response
         try:
             body = json.loads(response.get_data())

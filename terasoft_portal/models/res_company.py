@@ -8,34 +8,43 @@ class ResCompany(models.Model):
 
     # Ticket workflow settings of the support company (edited in Settings > Assistenza).
     ticket_calendar_id = fields.Many2one(
-        "resource.calendar", "Support Working Hours",
+        "resource.calendar",
+        "Support Working Hours",
         help="Working hours and public holidays used for the take-in-charge deadline and the "
-             "automatic closure. Empty: the support hours shipped with the module.",
+        "automatic closure. Empty: the support hours shipped with the module.",
     )
     ticket_sla_hours = fields.Float(
-        "Take-in-charge Target", default=8.0,
+        "Take-in-charge Target",
+        default=8.0,
         help="Working hours within which a new ticket must be taken in charge.",
     )
     ticket_sla_hours_urgent = fields.Float("Target for Urgent Tickets", default=8.0)
     ticket_sla_hours_blocking = fields.Float("Target for Blocking Tickets", default=8.0)
     ticket_manager_id = fields.Many2one(
-        "res.users", "Support Manager", domain=[("share", "=", False)],
+        "res.users",
+        "Support Manager",
+        domain=[("share", "=", False)],
         help="Receives an activity for every ticket not taken in charge in time.",
     )
     ticket_autoclose_days = fields.Integer(
-        "Automatic Closure After", default=3,
+        "Automatic Closure After",
+        default=3,
         help="Days after which a resolved ticket without customer comments is closed.",
     )
     ticket_autoclose_count = fields.Selection(
         [("working", "Working days"), ("calendar", "Calendar days")],
-        "Count Automatic Closure In", default="working", required=True,
+        "Count Automatic Closure In",
+        default="working",
+        required=True,
     )
     ticket_discard_retention_days = fields.Integer(
-        "Keep Discarded Tickets For", default=30,
+        "Keep Discarded Tickets For",
+        default=30,
         help="Days after which discarded tickets are deleted with their messages and attachments.",
     )
     ticket_email_category_id = fields.Many2one(
-        "terasoft.ticket.category", "Category of Email Tickets",
+        "terasoft.ticket.category",
+        "Category of Email Tickets",
         help="Category given to tickets created from incoming emails, to be classified by support.",
     )
 
@@ -46,7 +55,8 @@ class ResCompany(models.Model):
         # notification templates call this once per ticket; the xmlid lookup is cached (and
         # dropped when the calendar is deleted)
         default = self.env["ir.model.data"]._xmlid_to_res_id(
-            "terasoft_portal.resource_calendar_support", raise_if_not_found=False)
+            "terasoft_portal.resource_calendar_support", raise_if_not_found=False
+        )
         return self.ticket_calendar_id or self.env["resource.calendar"].browse(default) or self.resource_calendar_id
 
     def _ticket_sla_hours(self, priority, importance):
@@ -61,9 +71,11 @@ class ResCompany(models.Model):
 
     def _ticket_email_category(self):
         self.ensure_one()
-        return (self.ticket_email_category_id
-                or self.env.ref("terasoft_portal.ticket_category_to_classify", raise_if_not_found=False)
-                or self.env["terasoft.ticket.category"].search([], limit=1))
+        return (
+            self.ticket_email_category_id
+            or self.env.ref("terasoft_portal.ticket_category_to_classify", raise_if_not_found=False)
+            or self.env["terasoft.ticket.category"].search([], limit=1)
+        )
 
     def _ticket_manager(self):
         """The user who receives SLA breach activities: the setting, else a support manager."""
@@ -96,5 +108,7 @@ class ResCompany(models.Model):
         if self.ticket_autoclose_count == "calendar" or days <= 0:
             return date_resolved + timedelta(days=max(days, 0))
         calendar = self._ticket_calendar()
-        return calendar.plan_hours(days * (calendar.hours_per_day or 8.0), date_resolved,
-                                   compute_leaves=True) or date_resolved
+        return (
+            calendar.plan_hours(days * (calendar.hours_per_day or 8.0), date_resolved, compute_leaves=True)
+            or date_resolved
+        )

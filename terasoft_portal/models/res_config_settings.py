@@ -10,30 +10,33 @@ class ResConfigSettings(models.TransientModel):
         "Enforce IP Allow-list for Portal Users",
         config_parameter="terasoft_portal.ip_allowlist_enforced",
         help="Portal users whose contact (or company) has an IP allow-list can log in and use the "
-             "portal only from those addresses. Internal users are never restricted.",
+        "portal only from those addresses. Internal users are never restricted.",
     )
     terasoft_change_request_user_id = fields.Many2one(
-        "res.users", "Change Requests Handled By",
+        "res.users",
+        "Change Requests Handled By",
         config_parameter="terasoft_portal.change_request_user_id",
         domain=[("share", "=", False)],
-        help="Receives the customers' \"Report a change\" requests when their company has no "
-             "salesperson (Assigned to).",
+        help='Receives the customers\' "Report a change" requests when their company has no salesperson (Assigned to).',
     )
     terasoft_access_request_rate_limit = fields.Integer(
         "Access Requests per Address and Hour",
-        config_parameter="terasoft_portal.access_request_rate_limit", default=3,
+        config_parameter="terasoft_portal.access_request_rate_limit",
+        default=3,
         help="Further access requests from the same IP address within an hour are refused.",
     )
     terasoft_password_reset_rate_limit = fields.Integer(
         "Password Resets per Address and Hour",
-        config_parameter="terasoft_portal.password_reset_rate_limit", default=5,
-        help="Further \"Forgot your password?\" requests from the same IP address within an hour are refused.",
+        config_parameter="terasoft_portal.password_reset_rate_limit",
+        default=5,
+        help='Further "Forgot your password?" requests from the same IP address within an hour are refused.',
     )
     terasoft_portal_idle_timeout = fields.Integer(
         "Portal Session Idle Timeout (minutes)",
-        config_parameter="terasoft_portal.portal_idle_timeout_minutes", default=30,
+        config_parameter="terasoft_portal.portal_idle_timeout_minutes",
+        default=30,
         help="A portal user's session ends after this many minutes without a request (0: never). "
-             "Internal users are not affected.",
+        "Internal users are not affected.",
     )
     ticket_calendar_id = fields.Many2one(related="company_id.ticket_calendar_id", readonly=False)
     ticket_sla_hours = fields.Float(related="company_id.ticket_sla_hours", readonly=False)
@@ -42,15 +45,18 @@ class ResConfigSettings(models.TransientModel):
     ticket_manager_id = fields.Many2one(related="company_id.ticket_manager_id", readonly=False)
     ticket_autoclose_days = fields.Integer(related="company_id.ticket_autoclose_days", readonly=False)
     ticket_autoclose_count = fields.Selection(related="company_id.ticket_autoclose_count", readonly=False)
-    ticket_discard_retention_days = fields.Integer(
-        related="company_id.ticket_discard_retention_days", readonly=False)
+    ticket_discard_retention_days = fields.Integer(related="company_id.ticket_discard_retention_days", readonly=False)
     ticket_email_category_id = fields.Many2one(related="company_id.ticket_email_category_id", readonly=False)
     terasoft_attachment_max_size = fields.Integer(
-        "Maximum Attachment Size (MB)", config_parameter=PARAM_MAX_SIZE, default=DEFAULT_MAX_SIZE_MB,
+        "Maximum Attachment Size (MB)",
+        config_parameter=PARAM_MAX_SIZE,
+        default=DEFAULT_MAX_SIZE_MB,
         help="Largest file a customer may attach to a ticket in the portal.",
     )
     terasoft_attachment_allowed_extensions = fields.Char(
-        "Accepted File Types", config_parameter=PARAM_ALLOWED_EXT, default=DEFAULT_ALLOWED_EXT,
+        "Accepted File Types",
+        config_parameter=PARAM_ALLOWED_EXT,
+        default=DEFAULT_ALLOWED_EXT,
         help="Comma-separated file extensions the portal accepts. The content of each file must "
-             "be of its extension's type (checked with libmagic): an .exe renamed .pdf is refused.",
+        "be of its extension's type (checked with libmagic): an .exe renamed .pdf is refused.",
     )

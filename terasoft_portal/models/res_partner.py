@@ -15,32 +15,31 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     # ------------------------------------------------------------------ company: Informazioni Azienda
-    stock_code = fields.Char("Stock Code")
-    fiscal_code = fields.Char("Fiscal Code", size=16)
+    stock_code = fields.Char()
+    fiscal_code = fields.Char(size=16)
     phone_other = fields.Char("Other Phone")
     fax = fields.Char()
     email_other = fields.Char("Other Email")
     partnership_id = fields.Many2one("res.partner", "In Partnership With", domain=[("is_company", "=", True)])
     customer_type = fields.Selection(CUSTOMER_TYPES, "Type")
-    owner_id = fields.Many2one("res.users", "Owner", domain=[("share", "=", False)])
+    owner_id = fields.Many2one("res.users", domain=[("share", "=", False)])
     block_auto_emails = fields.Boolean(
         "Block Automatic Emails",
-        help="No automatic email (acknowledgements, ticket updates, reminders) is sent to this "
-             "company's contacts.",
+        help="No automatic email (acknowledgements, ticket updates, reminders) is sent to this company's contacts.",
     )
     market = fields.Char()
     cpz = fields.Char("CPZ", help="The CPZ code of the company in the previous customer portal.")
-    project_manager_id = fields.Many2one("res.users", "Project Manager", domain=[("share", "=", False)])
+    project_manager_id = fields.Many2one("res.users", domain=[("share", "=", False)])
     privacy_consent = fields.Boolean("Privacy Authorization")
-    source = fields.Char("Source")
-    referred_by_id = fields.Many2one("res.partner", "Referred By")
-    cancellation_reason = fields.Char("Cancellation Reason")
+    source = fields.Char()
+    referred_by_id = fields.Many2one("res.partner")
+    cancellation_reason = fields.Char()
     cancellation_total = fields.Boolean("Total Cancellation")
     min_onsite_visits = fields.Integer("Minimum On-site Visits per Year")
     last_onsite_visit_date = fields.Date("Last On-site Visit")
     newsletter = fields.Boolean("Receives Newsletter")
     insolvent = fields.Boolean(
-        "Insolvent", tracking=True,
+        tracking=True,
         help="Administrative block: the company's tickets cannot be worked on while it is set.",
     )
 
@@ -58,53 +57,67 @@ class ResPartner(models.Model):
     interest = fields.Char()
     revenue = fields.Float()
     sdi_enabled = fields.Boolean("SDI Enabled", help="Electronic invoicing through the Italian SDI.")
-    agent_id = fields.Many2one("res.users", "Agent", domain=[("share", "=", False)])
+    agent_id = fields.Many2one("res.users", domain=[("share", "=", False)])
 
     # ------------------------------------------------------------------ contact
-    first_name = fields.Char("First Name")
-    last_name = fields.Char("Last Name")
-    department = fields.Char("Department")
+    first_name = fields.Char()
+    last_name = fields.Char()
+    department = fields.Char()
     company_relation = fields.Selection(
-        [("employee", "Employee"), ("owner", "Owner"), ("consultant", "Consultant"),
-         ("accountant", "Accountant"), ("other", "Other")],
+        [
+            ("employee", "Employee"),
+            ("owner", "Owner"),
+            ("consultant", "Consultant"),
+            ("accountant", "Accountant"),
+            ("other", "Other"),
+        ],
         "Relationship with the Company",
     )
     assistant_name = fields.Char("Assistant")
     mobile = fields.Char()
-    mailing_list = fields.Boolean("Mailing List")
-    support_start_date = fields.Date("Support Start Date")
-    support_end_date = fields.Date("Support End Date")
+    mailing_list = fields.Boolean()
+    support_start_date = fields.Date()
+    support_end_date = fields.Date()
     # The manual's "Box" of the address, and its second ("Altra") address of a contact.
     po_box = fields.Char("PO Box")
-    other_street = fields.Char("Other Street")
+    other_street = fields.Char()
     other_po_box = fields.Char("Other PO Box")
-    other_city = fields.Char("Other City")
-    other_state_id = fields.Many2one("res.country.state", "Other Province", ondelete="restrict",
-                                     domain="[('country_id', '=?', other_country_id)]")
+    other_city = fields.Char()
+    other_state_id = fields.Many2one(
+        "res.country.state", "Other Province", ondelete="restrict", domain="[('country_id', '=?', other_country_id)]"
+    )
     other_zip = fields.Char("Other ZIP")
-    other_country_id = fields.Many2one("res.country", "Other Country", ondelete="restrict")
+    other_country_id = fields.Many2one("res.country", ondelete="restrict")
 
     # ------------------------------------------------------------------ portal ticket visibility
     ticket_scope = fields.Selection(
-        [("company", "All tickets of the company"),
-         ("areas", "Own tickets and the company's tickets in chosen categories"),
-         ("own", "Own tickets only")],
-        "Ticket Visibility", default="company", required=True,
+        [
+            ("company", "All tickets of the company"),
+            ("areas", "Own tickets and the company's tickets in chosen categories"),
+            ("own", "Own tickets only"),
+        ],
+        "Ticket Visibility",
+        default="company",
+        required=True,
         help="Which of the company's tickets this contact sees in the portal.",
     )
     ticket_scope_category_ids = fields.Many2many(
-        "terasoft.ticket.category", string="Visible Categories",
+        "terasoft.ticket.category",
+        string="Visible Categories",
         help="With 'chosen categories': the company's tickets in these categories (and their "
-             "sub-categories) are visible.",
+        "sub-categories) are visible.",
     )
     ticket_ids = fields.One2many("terasoft.ticket", "partner_id", "Tickets")
-    ticket_count = fields.Integer("Ticket Count", compute="_compute_ticket_count")
+    ticket_count = fields.Integer(compute="_compute_ticket_count")
 
     def _compute_ticket_count(self):
-        counts = dict(self.env["terasoft.ticket"]._read_group(
-            [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
-            ["commercial_partner_id"], ["__count"],
-        ))
+        counts = dict(
+            self.env["terasoft.ticket"]._read_group(
+                [("commercial_partner_id", "in", self.commercial_partner_id.ids)],
+                ["commercial_partner_id"],
+                ["__count"],
+            )
+        )
         for partner in self:
             partner.ticket_count = counts.get(partner.commercial_partner_id, 0)
 
@@ -131,8 +144,8 @@ class ResPartner(models.Model):
         (``customer_type`` 'customer'), or a contact of one."""
         self.ensure_one()
         return self.type == "contact" and (
-            self.customer_type == "customer" if self.is_company
-            else self.parent_id.customer_type == "customer")
+            self.customer_type == "customer" if self.is_company else self.parent_id.customer_type == "customer"
+        )
 
     def _assign_customer_ref(self):
         """Number the customers of ``self`` that have no ``ref`` yet, from the sequences

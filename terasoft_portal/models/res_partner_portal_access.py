@@ -38,8 +38,8 @@ class ResPartner(models.Model):
     ip_allowlist = fields.Text(
         "IP Allow-list",
         help="Addresses (or CIDR ranges such as 192.0.2.0/24, or ranges such as 192.0.2.10-192.0.2.20) "
-             "the portal users of this contact may connect from, when the IP allow-list is enforced "
-             "(Settings). On a contact it replaces the company's list; empty on both means no restriction.",
+        "the portal users of this contact may connect from, when the IP allow-list is enforced "
+        "(Settings). On a contact it replaces the company's list; empty on both means no restriction.",
     )
 
     @api.constrains("ip_allowlist")
@@ -48,10 +48,14 @@ class ResPartner(models.Model):
             try:
                 parse_ip_allowlist(partner.ip_allowlist)
             except ValueError as error:
-                raise ValidationError(self.env._(
-                    "%(entry)s is not a valid IP address, CIDR range or address range (IP allow-list of %(partner)s).",
-                    entry=error.args[0], partner=partner.display_name,
-                )) from None
+                raise ValidationError(
+                    self.env._(
+                        "%(entry)s is not a valid IP address, CIDR range or address range "
+                        "(IP allow-list of %(partner)s).",
+                        entry=error.args[0],
+                        partner=partner.display_name,
+                    )
+                ) from None
 
     # ------------------------------------------------------------------ IP allow-list
     def _get_ip_allowlist_networks(self):
@@ -82,8 +86,10 @@ class ResPartner(models.Model):
         """(start, end) of this contact's support period: its own dates, else its company's."""
         self.ensure_one()
         company = self.commercial_partner_id
-        return (self.support_start_date or company.support_start_date,
-                self.support_end_date or company.support_end_date)
+        return (
+            self.support_start_date or company.support_start_date,
+            self.support_end_date or company.support_end_date,
+        )
 
     def _portal_support_period_error(self, date=None):
         """Why this contact may not open tickets today (``date``), or None when inside its support
@@ -94,12 +100,14 @@ class ResPartner(models.Model):
         if start and today < start:
             return self.env._(
                 "Your support period starts on %(date)s: you can open tickets from that day. "
-                "Contact us if you need help earlier.", date=format_date(self.env, start),
+                "Contact us if you need help earlier.",
+                date=format_date(self.env, start),
             )
         if end and today > end:
             return self.env._(
                 "Your support period ended on %(date)s: you can still read your tickets, but not "
-                "open new ones. Contact us to renew it.", date=format_date(self.env, end),
+                "open new ones. Contact us to renew it.",
+                date=format_date(self.env, end),
             )
         return None
 
@@ -112,7 +120,8 @@ class ResPartner(models.Model):
             return None
         return self.env._(
             "Your company's support is blocked for administrative reasons: new tickets cannot be "
-            "worked on. Please contact the administration department.")
+            "worked on. Please contact the administration department."
+        )
 
     # ------------------------------------------------------------------ change requests
     def _get_change_request_user(self):
@@ -136,8 +145,7 @@ class ResPartner(models.Model):
             self.env._("Change requested from the portal by %(author)s:", author=author.display_name),
             plaintext2html(message),
         )
-        self.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_note",
-                          author_id=author.id)
+        self.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_note", author_id=author.id)
         activity = self.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=self.env._("Portal change request: %(partner)s", partner=self.display_name),

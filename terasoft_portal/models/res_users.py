@@ -48,11 +48,13 @@ class ResUsers(models.Model):
         # which logins exist and are restricted.
         auth_info = super()._check_credentials(credential, env)
         if request and not self.env.user._portal_ip_allowed(request.httprequest.remote_addr):
-            raise AccessDenied(self.env._(
-                "Your account cannot be used from this network (address %(address)s). "
-                "Connect from one of your company's authorised networks or contact support.",
-                address=request.httprequest.remote_addr,
-            ))
+            raise AccessDenied(
+                self.env._(
+                    "Your account cannot be used from this network (address %(address)s). "
+                    "Connect from one of your company's authorised networks or contact support.",
+                    address=request.httprequest.remote_addr,
+                )
+            )
         return auth_info
 
     def _login(self, credential, user_agent_env):
@@ -63,8 +65,11 @@ class ResUsers(models.Model):
         try:
             return super()._login(credential, user_agent_env)
         except AccessDenied as error:
-            if (error.args == AccessDenied().args and credential.get("type") == "password"
-                    and not self.sudo().search_count(self._get_login_domain(credential.get("login") or ""), limit=1)):
+            if (
+                error.args == AccessDenied().args
+                and credential.get("type") == "password"
+                and not self.sudo().search_count(self._get_login_domain(credential.get("login") or ""), limit=1)
+            ):
                 self._terasoft_verify_dummy_password(credential.get("password") or "")
             raise
 
@@ -96,6 +101,10 @@ class ResUsers(models.Model):
         partner = self.sudo().partner_id  # the allow-list lives on partners the user may not write
         if partner._is_ip_allowed(address):
             return True
-        _logger.warning("Portal access refused for user %s (%s) from %s: address not in the IP allow-list",
-                        self.id, self.login, address)
+        _logger.warning(
+            "Portal access refused for user %s (%s) from %s: address not in the IP allow-list",
+            self.id,
+            self.login,
+            address,
+        )
         return False

@@ -12,8 +12,18 @@ from .res_partner_portal_access import parse_ip_allowlist
 _logger = logging.getLogger(__name__)
 
 # Fields a visitor may fill on the public form; everything else is set by the model.
-PORTAL_FIELDS = ("first_name", "last_name", "email", "company_name", "vat", "department", "function",
-                 "phone", "mobile", "ip_addresses")
+PORTAL_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "company_name",
+    "vat",
+    "department",
+    "function",
+    "phone",
+    "mobile",
+    "ip_addresses",
+)
 RATE_LIMIT_PARAM = "terasoft_portal.access_request_rate_limit"
 DEFAULT_RATE_LIMIT = 3  # requests per IP address and hour
 
@@ -42,10 +52,16 @@ class TerasoftAccessRequest(models.Model):
     lang = fields.Char("Language", readonly=True)
     state = fields.Selection(
         [("new", "To Review"), ("approved", "Approved"), ("rejected", "Rejected")],
-        required=True, default="new", tracking=True, index=True,
+        required=True,
+        default="new",
+        tracking=True,
+        index=True,
     )
     company_partner_id = fields.Many2one(
-        "res.partner", "Customer Company", domain=[("is_company", "=", True)], tracking=True,
+        "res.partner",
+        "Customer Company",
+        domain=[("is_company", "=", True)],
+        tracking=True,
         help="Matched by VAT number or name when left empty; created at approval when none matches.",
     )
     partner_id = fields.Many2one("res.partner", "Contact", readonly=True, tracking=True)
@@ -71,9 +87,12 @@ class TerasoftAccessRequest(models.Model):
             try:
                 parse_ip_allowlist(access_request.ip_addresses)
             except ValueError as error:
-                raise ValidationError(self.env._(
-                    "%(entry)s is not a valid IP address, CIDR range or address range.", entry=error.args[0],
-                )) from None
+                raise ValidationError(
+                    self.env._(
+                        "%(entry)s is not a valid IP address, CIDR range or address range.",
+                        entry=error.args[0],
+                    )
+                ) from None
 
     # ------------------------------------------------------------------ public form
     @api.model
@@ -99,7 +118,9 @@ class TerasoftAccessRequest(models.Model):
         vals["email"] = email_normalize(vals["email"]) or vals["email"]
         pending = self.search([("email", "=ilike", vals["email"]), ("state", "=", "new")], limit=1)
         if pending:
-            pending.message_post(body=self.env._("The visitor sent the request again from %(address)s.", address=address))
+            pending.message_post(
+                body=self.env._("The visitor sent the request again from %(address)s.", address=address)
+            )
             return pending
         vals.update(request_ip=address, lang=self.env.lang)
         access_request = self.create(vals)
@@ -116,12 +137,16 @@ class TerasoftAccessRequest(models.Model):
             company = access_request.company_partner_id or access_request._find_or_create_company()
             contact = access_request._find_or_create_contact(company)
             user = access_request._grant_portal_access(contact)
-            access_request.write({
-                "state": "approved", "company_partner_id": company.id, "partner_id": contact.id,
-                "user_id": user.id, "reviewed_by_id": self.env.uid,
-            })
-            access_request.message_post(body=self.env._(
-                "Approved: portal user %(login)s invited.", login=user.login))
+            access_request.write(
+                {
+                    "state": "approved",
+                    "company_partner_id": company.id,
+                    "partner_id": contact.id,
+                    "user_id": user.id,
+                    "reviewed_by_id": self.env.uid,
+                }
+            )
+            access_request.message_post(body=self.env._("Approved: portal user %(login)s invited.", login=user.login))
         return True
 
     def action_reject(self):
@@ -151,9 +176,14 @@ class TerasoftAccessRequest(models.Model):
                 if re.sub(r"[^A-Z0-9]", "", company.vat.upper()).removeprefix("IT") == self._normalized_vat():
                     return company
         company = Partner.search([("is_company", "=", True), ("name", "=ilike", self.company_name)], limit=1)
-        return company or Partner.create({
-            "name": self.company_name, "is_company": True, "vat": self.vat or False, "customer_type": "customer",
-        })
+        return company or Partner.create(
+            {
+                "name": self.company_name,
+                "is_company": True,
+                "vat": self.vat or False,
+                "customer_type": "customer",
+            }
+        )
 
     def _find_or_create_contact(self, company):
         """The contact of this request under ``company``: matched by email, else created.
@@ -163,19 +193,27 @@ class TerasoftAccessRequest(models.Model):
         email = email_normalize(self.email)
         contact = Partner.search([("parent_id", "=", company.id), ("email_normalized", "=", email)], limit=1)
         vals = {
-            "first_name": self.first_name, "last_name": self.last_name,
-            "department": self.department or False, "function": self.function or False,
-            "phone": self.phone or False, "mobile": self.mobile or False,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "department": self.department or False,
+            "function": self.function or False,
+            "phone": self.phone or False,
+            "mobile": self.mobile or False,
         }
         if self.ip_addresses:
             vals["ip_allowlist"] = self.ip_addresses
         if contact:
             contact.write({key: value for key, value in vals.items() if value and not contact[key]})
             return contact
-        return Partner.create(dict(
-            vals, name=Partner._compose_name(self.first_name, self.last_name), email=email,
-            parent_id=company.id, lang=self.lang or False,
-        ))
+        return Partner.create(
+            dict(
+                vals,
+                name=Partner._compose_name(self.first_name, self.last_name),
+                email=email,
+                parent_id=company.id,
+                lang=self.lang or False,
+            )
+        )
 
     def _grant_portal_access(self, contact):
         """Create the portal user of ``contact`` and send the invitation, through Odoo's portal
@@ -185,8 +223,12 @@ class TerasoftAccessRequest(models.Model):
             raise UserError(self.env._("%(contact)s already has a user.", contact=contact.display_name))
         # sudo: granting access is what approving means; only support users reach this method
         # (ACL on the request), while the wizard needs partner-manager rights.
-        wizard = self.env["portal.wizard"].sudo().with_context(active_ids=[]).create(
-            {"partner_ids": [Command.set(contact.ids)]})
+        wizard = (
+            self.env["portal.wizard"]
+            .sudo()
+            .with_context(active_ids=[])
+            .create({"partner_ids": [Command.set(contact.ids)]})
+        )
         wizard_user = wizard.user_ids.filtered(lambda u: u.partner_id == contact)
         wizard_user.action_grant_access()
         return wizard_user.user_id

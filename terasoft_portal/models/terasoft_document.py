@@ -31,10 +31,15 @@ class TerasoftDocument(models.Model):
     mimetype = fields.Char(compute="_compute_file_info", store=True, export_string_translation=False)
     visibility = fields.Selection(
         [("all", "All customers"), ("companies", "Selected companies")],
-        required=True, default="all",
+        required=True,
+        default="all",
     )
     partner_ids = fields.Many2many(
-        "res.partner", "terasoft_document_res_partner_rel", "document_id", "partner_id", "Companies",
+        "res.partner",
+        "terasoft_document_res_partner_rel",
+        "document_id",
+        "partner_id",
+        "Companies",
         domain=[("is_company", "=", True)],
         help="With 'Selected companies': the customer companies whose contacts see the document.",
     )
@@ -44,9 +49,17 @@ class TerasoftDocument(models.Model):
 
     @api.depends("file")
     def _compute_file_info(self):
-        attachments = self.env["ir.attachment"].sudo().search([  # size/mimetype of a staff-only field
-            ("res_model", "=", self._name), ("res_id", "in", self.ids), ("res_field", "=", "file"),
-        ])
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [  # size/mimetype of a staff-only field
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("res_field", "=", "file"),
+                ]
+            )
+        )
         by_document = {attachment.res_id: attachment for attachment in attachments}
         for document in self:
             attachment = by_document.get(document.id)
@@ -57,8 +70,7 @@ class TerasoftDocument(models.Model):
     def _portal_domain(self, partner):
         """Documents ``partner`` (a portal contact) may see and download."""
         return Domain("is_published", "=", True) & (
-            Domain("visibility", "=", "all")
-            | Domain("partner_ids", "in", partner.commercial_partner_id.ids)
+            Domain("visibility", "=", "all") | Domain("partner_ids", "in", partner.commercial_partner_id.ids)
         )
 
     def _portal_stream(self):
@@ -66,7 +78,8 @@ class TerasoftDocument(models.Model):
         visibility the caller checked."""
         self.ensure_one()
         self.env.cr.execute(  # an increment: concurrent downloads must all count
-            "UPDATE terasoft_document SET download_count = COALESCE(download_count, 0) + 1 WHERE id = %s", (self.id,),
+            "UPDATE terasoft_document SET download_count = COALESCE(download_count, 0) + 1 WHERE id = %s",
+            (self.id,),
         )
         self.invalidate_recordset(["download_count"])
         return self.env["ir.binary"]._get_stream_from(self, "file", filename_field="file_name")

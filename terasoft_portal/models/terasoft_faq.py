@@ -15,8 +15,24 @@ FTS_CONFIGS = ("italian", "english")
 HEADLINE_START, HEADLINE_STOP = "\x02", "\x03"
 MAX_QUERY_WORDS = 12
 # Elements after which the plain text of an answer goes to a new line.
-BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
-              "ul", "ol", "table"}
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "table",
+}
 
 
 def html_to_text(html):
@@ -41,17 +57,23 @@ class TerasoftFaq(models.Model):
     name = fields.Char("Question", required=True)
     answer = fields.Html(sanitize=True, sanitize_style=True)
     answer_text = fields.Text(
-        "Answer (plain text)", compute="_compute_answer_text", store=True,
+        "Answer (plain text)",
+        compute="_compute_answer_text",
+        store=True,
         export_string_translation=False,
     )
     keywords = fields.Char(help="Extra words the search should find this entry with (synonyms, error codes).")
-    category_id = fields.Many2one("terasoft.faq.category", "Category", required=True, index=True, ondelete="restrict")
-    product_id = fields.Many2one("terasoft.product", "Product", index=True)
+    category_id = fields.Many2one("terasoft.faq.category", required=True, index=True, ondelete="restrict")
+    product_id = fields.Many2one("terasoft.product", index=True)
     is_published = fields.Boolean("Published", default=False, index=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     attachment_ids = fields.Many2many(
-        "ir.attachment", "terasoft_faq_ir_attachment_rel", "faq_id", "attachment_id", "Attachments",
+        "ir.attachment",
+        "terasoft_faq_ir_attachment_rel",
+        "faq_id",
+        "attachment_id",
+        "Attachments",
         help="Manuals and screenshots shown with the answer.",
     )
     helpful_yes_count = fields.Integer("Helpful", default=0, readonly=True, copy=False)
@@ -68,10 +90,13 @@ class TerasoftFaq(models.Model):
                 f"setweight(to_tsvector('{config}', coalesce(keywords, '')), 'B')",
                 f"setweight(to_tsvector('{config}', coalesce(answer_text, '')), 'C')",
             ]
-        self.env.cr.execute(SQL(
-            "ALTER TABLE terasoft_faq ADD COLUMN IF NOT EXISTS search_vector tsvector "
-            "GENERATED ALWAYS AS (%s) STORED", SQL(" || ".join(parts)),
-        ))
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE terasoft_faq ADD COLUMN IF NOT EXISTS search_vector tsvector "
+                "GENERATED ALWAYS AS (%s) STORED",
+                SQL(" || ".join(parts)),
+            )
+        )
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS terasoft_faq_search_vector_idx ON terasoft_faq USING gin (search_vector)"
         )
@@ -85,6 +110,7 @@ class TerasoftFaq(models.Model):
     def _recompute_answer_text(self):
         """Called on every install/update of the module (data/terasoft_faq_data.xml): the plain
         text is a stored compute, which an update of its code alone does not refresh."""
+        # pylint: disable-next=no-search-all  # every FAQ, once per module update
         faqs = self.with_context(active_test=False).sudo().search([])
         for faq in faqs:
             text = html_to_text(faq.answer)
@@ -127,8 +153,10 @@ class TerasoftFaq(models.Model):
         if len(words[-1]) >= 3:
             words[-1] += ":*"
         expression = (" & " if match_all else " | ").join(words)
-        return SQL(" || ".join(["to_tsquery(%s::regconfig, %s)"] * len(FTS_CONFIGS)),
-                   *[arg for config in FTS_CONFIGS for arg in (config, expression)])
+        return SQL(
+            " || ".join(["to_tsquery(%s::regconfig, %s)"] * len(FTS_CONFIGS)),
+            *[arg for config in FTS_CONFIGS for arg in (config, expression)],
+        )
 
     @api.model
     def _fts_search(self, text, domain=None, limit=None, offset=0, match_all=True):
@@ -149,16 +177,28 @@ class TerasoftFaq(models.Model):
         query.add_where(SQL("%s @@ (%s)", vector, tsquery))
         query.order = SQL(
             "(trim(regexp_replace(lower(%s), '\\W+', ' ', 'g')) = %s) DESC, ts_rank(%s, %s) DESC, %s, %s",
-            SQL.identifier(query.table, "name"), normalized, vector, tsquery,
-            SQL.identifier(query.table, "sequence"), SQL.identifier(query.table, "id"),
-        )
-        options = f"StartSel={HEADLINE_START}, StopSel={HEADLINE_STOP}, MaxWords=30, MinWords=12, " \
-                  "MaxFragments=2, FragmentDelimiter=\" … \""
-        rows = self.env.execute_query(query.select(
+            SQL.identifier(query.table, "name"),
+            normalized,
+            vector,
+            tsquery,
+            SQL.identifier(query.table, "sequence"),
             SQL.identifier(query.table, "id"),
-            SQL("ts_headline('italian', coalesce(%s, ''), %s, %s)",
-                SQL.identifier(query.table, "answer_text"), tsquery, options),
-        ))
+        )
+        options = (
+            f"StartSel={HEADLINE_START}, StopSel={HEADLINE_STOP}, MaxWords=30, MinWords=12, "
+            'MaxFragments=2, FragmentDelimiter=" … "'
+        )
+        rows = self.env.execute_query(
+            query.select(
+                SQL.identifier(query.table, "id"),
+                SQL(
+                    "ts_headline('italian', coalesce(%s, ''), %s, %s)",
+                    SQL.identifier(query.table, "answer_text"),
+                    tsquery,
+                    options,
+                ),
+            )
+        )
         return [(self.browse(faq_id), self._excerpt_markup(headline)) for faq_id, headline in rows]
 
     @api.model
@@ -187,9 +227,16 @@ class TerasoftFaq(models.Model):
         is Markup, ``excerpt_parts`` the same as pieces of plain text (see ``_excerpt_parts``).
         """
         results = self._fts_search(query, [("is_published", "=", True)], limit=limit, match_all=False)
-        return [{"id": faq.id, "name": faq.name, "url": faq.website_url, "excerpt": excerpt,
-                 "excerpt_parts": self._excerpt_parts(excerpt)}
-                for faq, excerpt in results]
+        return [
+            {
+                "id": faq.id,
+                "name": faq.name,
+                "url": faq.website_url,
+                "excerpt": excerpt,
+                "excerpt_parts": self._excerpt_parts(excerpt),
+            }
+            for faq, excerpt in results
+        ]
 
     # ------------------------------------------------------------------ portal
     def _portal_vote(self, helpful):
@@ -197,8 +244,14 @@ class TerasoftFaq(models.Model):
         self.ensure_one()
         column = "helpful_yes_count" if helpful else "helpful_no_count"
         # An increment in SQL: two customers voting at once must not lose a vote.
-        self.env.cr.execute(SQL("UPDATE terasoft_faq SET %s = COALESCE(%s, 0) + 1 WHERE id = %s",
-                                SQL.identifier(column), SQL.identifier(column), self.id))
+        self.env.cr.execute(
+            SQL(
+                "UPDATE terasoft_faq SET %s = COALESCE(%s, 0) + 1 WHERE id = %s",
+                SQL.identifier(column),
+                SQL.identifier(column),
+                self.id,
+            )
+        )
         self.invalidate_recordset([column])
 
     def _get_new_ticket_url(self):

@@ -12,7 +12,10 @@ class TerasoftFaqCategory(models.Model):
 
     name = fields.Char("Category", required=True, translate=True)
     complete_name = fields.Char(
-        "Full Name", compute="_compute_complete_name", recursive=True, store=True,
+        "Full Name",
+        compute="_compute_complete_name",
+        recursive=True,
+        store=True,
     )
     parent_id = fields.Many2one("terasoft.faq.category", "Parent Category", index=True, ondelete="restrict")
     parent_path = fields.Char(index=True)
@@ -21,9 +24,9 @@ class TerasoftFaqCategory(models.Model):
     active = fields.Boolean(default=True)
     description = fields.Text(translate=True)
     ticket_category_id = fields.Many2one(
-        "terasoft.ticket.category", ondelete="set null",
-        help="Category proposed on the new-ticket form when a customer opens a ticket from an FAQ "
-             "of this category.",
+        "terasoft.ticket.category",
+        ondelete="set null",
+        help="Category proposed on the new-ticket form when a customer opens a ticket from an FAQ of this category.",
     )
     faq_ids = fields.One2many("terasoft.faq", "category_id", "FAQ")
     faq_count = fields.Integer("FAQ Count", compute="_compute_faq_count")
@@ -37,14 +40,18 @@ class TerasoftFaqCategory(models.Model):
                 category.complete_name = category.name
 
     def _compute_faq_count(self):
-        counts = dict(self.env["terasoft.faq"]._read_group(
-            [("category_id", "child_of", self.ids)], ["category_id"], ["__count"],
-        ))
+        counts = dict(
+            self.env["terasoft.faq"]._read_group(
+                [("category_id", "child_of", self.ids)],
+                ["category_id"],
+                ["__count"],
+            )
+        )
         for category in self:
             prefix = category.parent_path
-            category.faq_count = prefix and sum(
-                count for cat, count in counts.items() if cat.parent_path.startswith(prefix)
-            ) or 0
+            category.faq_count = (
+                prefix and sum(count for cat, count in counts.items() if cat.parent_path.startswith(prefix)) or 0
+            )
 
     @api.constrains("parent_id")
     def _check_category_recursion(self):

@@ -18,6 +18,7 @@ class TerasoftPasswordResetRequest(models.Model):
     and for one without: the page only stores the request (the same query for both) and
     triggers the cron, which looks the account up and sends Odoo's reset email.
     """
+
     _name = "terasoft.password.reset.request"
     _description = "Password Reset Request"
     _order = "id"
@@ -37,8 +38,9 @@ class TerasoftPasswordResetRequest(models.Model):
         if limit <= 0:
             return False
         since = fields.Datetime.now() - timedelta(hours=1)
-        return self.sudo().search_count([("request_ip", "=", address), ("create_date", ">=", since)],
-                                        limit=limit) >= limit
+        return (
+            self.sudo().search_count([("request_ip", "=", address), ("create_date", ">=", since)], limit=limit) >= limit
+        )
 
     @api.model
     def _portal_queue(self, login, address):
@@ -46,8 +48,11 @@ class TerasoftPasswordResetRequest(models.Model):
         Raises UserError when the address sent too many requests in the last hour."""
         if self._portal_rate_limited(address):
             _logger.warning("Password reset from %s refused: rate limit reached", address)
-            raise UserError(self.env._(
-                "Too many requests were sent from your network. Please try again in an hour or call support."))
+            raise UserError(
+                self.env._(
+                    "Too many requests were sent from your network. Please try again in an hour or call support."
+                )
+            )
         self.sudo().create({"login": (login or "").strip()[:256], "request_ip": address})
         self.env.ref("terasoft_portal.ir_cron_password_reset").sudo()._trigger()
 
@@ -62,9 +67,11 @@ class TerasoftPasswordResetRequest(models.Model):
                 with self.env.cr.savepoint():
                     Users.reset_password(reset_request.login)
             except Exception as error:  # noqa: BLE001 - unknown login, no email, SMTP: log and go on
-                _logger.info("Password reset request %s from %s not sent: %s",
-                             reset_request.id, reset_request.request_ip, error)
+                _logger.info(
+                    "Password reset request %s from %s not sent: %s", reset_request.id, reset_request.request_ip, error
+                )
             reset_request.done = True
             self.env["ir.cron"]._commit_progress(1)
-        self.search([("done", "=", True),
-                     ("create_date", "<", fields.Datetime.now() - timedelta(days=KEEP_DAYS))]).unlink()
+        self.search(
+            [("done", "=", True), ("create_date", "<", fields.Datetime.now() - timedelta(days=KEEP_DAYS))]
+        ).unlink()

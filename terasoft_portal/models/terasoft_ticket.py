@@ -27,8 +27,15 @@ TICKET_STATES = [
 # States in which the ticket is finished for the customer ("Ticket chiusi" in the portal).
 DONE_STATES = ("closed", "discarded")
 # States in which someone still has to act; `resolved` counts: it is only pre-closed.
-OPEN_STATES = ("new", "waiting_support", "waiting_customer", "in_progress", "planned",
-               "waiting_development", "resolved")
+OPEN_STATES = (
+    "new",
+    "waiting_support",
+    "waiting_customer",
+    "in_progress",
+    "planned",
+    "waiting_development",
+    "resolved",
+)
 
 # Who may perform a move. Staff moves need the support user group, manager moves the manager
 # group; customer moves are done by whoever may read the ticket (its portal contacts, or staff
@@ -59,8 +66,7 @@ WORKFLOW = [
 MOVES = sorted({move for move, *_rest in WORKFLOW})
 
 # What the customer reads on a blocked ticket (portal, emails).
-BLOCK_CUSTOMER_MESSAGE = _lt(
-    "Ticket non lavorabile causa blocco amministrativo. Contattare il reparto amministrativo.")
+BLOCK_CUSTOMER_MESSAGE = _lt("Ticket non lavorabile causa blocco amministrativo. Contattare il reparto amministrativo.")
 # Rows of a cron batch: one commit (and one progress report) per batch.
 CRON_BATCH_SIZE = 500
 
@@ -72,8 +78,16 @@ _MOVE_TOKEN = object()
 # Fields that only the workflow (`_apply_move`) and the system (crons, mail gateway, data
 # loading: superuser) write; staff change them by moving the ticket, never directly.
 WORKFLOW_FIELDS = (
-    "state_before_block", "date_taken", "date_resolved", "date_closed", "date_discarded",
-    "date_last_customer_message", "sla_deadline", "sla_at_risk_date", "sla_status", "sla_breach_reported",
+    "state_before_block",
+    "date_taken",
+    "date_resolved",
+    "date_closed",
+    "date_discarded",
+    "date_last_customer_message",
+    "sla_deadline",
+    "sla_at_risk_date",
+    "sla_status",
+    "sla_breach_reported",
     "autoclose_reminder_sent",
 )
 SLA_STATUSES = [
@@ -94,8 +108,12 @@ def workflow_paths(ticket_type, target, start="new"):
         if state == target:
             return paths[state]
         for move, types, from_states, to_state, _actor in WORKFLOW:
-            if to_state != PREVIOUS and state in from_states and (types is None or ticket_type in types) \
-                    and to_state not in paths:
+            if (
+                to_state != PREVIOUS
+                and state in from_states
+                and (types is None or ticket_type in types)
+                and to_state not in paths
+            ):
                 paths[to_state] = paths[state] + [move]
                 queue.append(to_state)
     return None
@@ -111,8 +129,9 @@ def workflow_diagram():
             continue
         lines.append(f"{label} [{state}]")
         for move, types, _from, to_state, actor in moves:
-            target = "(status before the block, else Open)" if to_state == PREVIOUS \
-                else f"{labels[to_state]} [{to_state}]"
+            target = (
+                "(status before the block, else Open)" if to_state == PREVIOUS else f"{labels[to_state]} [{to_state}]"
+            )
             kinds = ", ".join(types) if types else "all types"
             lines.append(f"  --{move}--> {target}   ({actor}; {kinds})")
         lines.append("")
@@ -129,95 +148,155 @@ class TerasoftTicket(models.Model):
 
     number = fields.Char(
         # trigram: the portal searches numbers with ILIKE; the UNIQUE constraint gives the btree
-        "Ticket Nr", readonly=True, copy=False, index="trigram", default=lambda self: self.env._("New"),
+        "Ticket Nr",
+        readonly=True,
+        copy=False,
+        index="trigram",
+        default=lambda self: self.env._("New"),
     )
     name = fields.Char("Title", required=True, tracking=True, index="trigram")
     description = fields.Html(sanitize=True, sanitize_style=True, index="trigram")
     ticket_type = fields.Selection(
         [("clarification", "Clarification"), ("defect", "Defect"), ("request", "Request")],
-        "Type", required=True, default="clarification", tracking=True,
+        "Type",
+        required=True,
+        default="clarification",
+        tracking=True,
     )
     priority = fields.Selection(
         [("0", "Not urgent"), ("1", "Medium"), ("2", "Urgent")],
-        required=True, default="0", tracking=True,
+        required=True,
+        default="0",
+        tracking=True,
     )
     importance = fields.Selection(
         [("non_blocking", "Non-blocking"), ("blocking", "Blocking")],
-        required=True, default="non_blocking", tracking=True,
+        required=True,
+        default="non_blocking",
+        tracking=True,
     )
     category_id = fields.Many2one(
-        "terasoft.ticket.category", "Category", required=True, index=True, tracking=True,
+        "terasoft.ticket.category",
+        required=True,
+        index=True,
+        tracking=True,
         ondelete="restrict",
     )
     partner_id = fields.Many2one(
-        "res.partner", "Contact", index=True, tracking=True,
+        "res.partner",
+        "Contact",
+        index=True,
+        tracking=True,
         help="The customer contact who opened the ticket.",
     )
     commercial_partner_id = fields.Many2one(
-        related="partner_id.commercial_partner_id", string="Customer Company", store=True, index=True,
+        related="partner_id.commercial_partner_id",
+        string="Customer Company",
+        store=True,
+        index=True,
         precompute=True,  # the stored computes of a new ticket go into its INSERT: no UPDATE after
     )
     partner_email = fields.Char(related="partner_id.email", string="Contact Email")
     user_id = fields.Many2one(
-        "res.users", "Assigned to", index=True, tracking=True, domain=[("share", "=", False)],
+        "res.users",
+        "Assigned to",
+        index=True,
+        tracking=True,
+        domain=[("share", "=", False)],
     )
     company_id = fields.Many2one(
-        "res.company", "Support Company", required=True, index=True,
+        "res.company",
+        "Support Company",
+        required=True,
+        index=True,
         default=lambda self: self.env.company,
     )
     channel = fields.Selection(
         [("portal", "Portal"), ("email", "Email"), ("phone", "Phone"), ("onsite", "On site")],
-        "Support Channel", required=True, default="phone", tracking=True,
+        "Support Channel",
+        required=True,
+        default="phone",
+        tracking=True,
     )
-    product_id = fields.Many2one("terasoft.product", "Product", index=True, tracking=True)
-    product_version = fields.Char("Product Version")
+    product_id = fields.Many2one("terasoft.product", index=True, tracking=True)
+    product_version = fields.Char()
     state = fields.Selection(
-        TICKET_STATES, "Status", required=True, default="new", index=True, tracking=True,
-        group_expand="_read_group_expand_states", copy=False,
+        TICKET_STATES,
+        "Status",
+        required=True,
+        default="new",
+        index=True,
+        tracking=True,
+        group_expand="_read_group_expand_states",
+        copy=False,
     )
     is_done = fields.Boolean(
-        "Closed for the customer", compute="_compute_is_done", store=True, index=True, precompute=True,
+        "Closed for the customer",
+        compute="_compute_is_done",
+        store=True,
+        index=True,
+        precompute=True,
         export_string_translation=False,
     )
     solution = fields.Html(sanitize=True, tracking=False)
-    planned_date = fields.Datetime("Planned Date", tracking=True, copy=False)
+    planned_date = fields.Datetime(tracking=True, copy=False)
     date_taken = fields.Datetime("Taken in Charge On", readonly=True, copy=False)
     date_resolved = fields.Datetime("Resolved On", readonly=True, copy=False)
     date_closed = fields.Datetime("Closed On", readonly=True, copy=False)
     sla_deadline = fields.Datetime(
-        "Take-in-charge Deadline", compute="_compute_sla_deadline", store=True, copy=False, index=True,
+        "Take-in-charge Deadline",
+        compute="_compute_sla_deadline",
+        store=True,
+        copy=False,
+        index=True,
         precompute=True,
         help="Creation + the take-in-charge target, in working hours of the support calendar.",
     )
     sla_at_risk_date = fields.Datetime(
-        "SLA at Risk From", compute="_compute_sla_deadline", store=True, copy=False, precompute=True,
+        "SLA at Risk From",
+        compute="_compute_sla_deadline",
+        store=True,
+        copy=False,
+        precompute=True,
         export_string_translation=False,
     )
     sla_status = fields.Selection(
-        SLA_STATUSES, "SLA", compute="_compute_sla_status", store=True, index=True, copy=False,
+        SLA_STATUSES,
+        "SLA",
+        compute="_compute_sla_status",
+        store=True,
+        index=True,
+        copy=False,
         precompute=True,
         help="On time / at risk (less than one working hour left) / breached / met (taken in charge "
-             "in time). Refreshed every 15 minutes for tickets not yet taken in charge.",
+        "in time). Refreshed every 15 minutes for tickets not yet taken in charge.",
     )
     sla_breach_reported = fields.Boolean(copy=False, export_string_translation=False)
     autoclose_reminder_sent = fields.Boolean(copy=False, export_string_translation=False)
     date_discarded = fields.Datetime("Discarded On", readonly=True, copy=False)
     needs_review = fields.Boolean(
-        "To Review", copy=False, tracking=True,
+        "To Review",
+        copy=False,
+        tracking=True,
         help="Created from an email whose sender matches no contact: support must find or create "
-             "the contact, then clear this flag.",
+        "the contact, then clear this flag.",
     )
     email_from = fields.Char("Sender Email", copy=False, help="Sender of the email that created the ticket.")
     portal_block_message = fields.Char(compute="_compute_portal_block_message", export_string_translation=False)
     insolvent = fields.Boolean(related="commercial_partner_id.insolvent", string="Insolvency Status")
     state_before_block = fields.Selection(
-        TICKET_STATES, "Status Before the Block", readonly=True, copy=False,
+        TICKET_STATES,
+        "Status Before the Block",
+        readonly=True,
+        copy=False,
         help="Where the ticket goes back when the customer's administrative block is lifted.",
     )
-    duplicate_of_id = fields.Many2one("terasoft.ticket", "Duplicate Of", index="btree_not_null", copy=False)
+    duplicate_of_id = fields.Many2one("terasoft.ticket", index="btree_not_null", copy=False)
     discard_reason = fields.Text("Reason for Discarding", copy=False)
     date_last_customer_message = fields.Datetime(
-        "Last Customer Message", readonly=True, copy=False,
+        "Last Customer Message",
+        readonly=True,
+        copy=False,
         help="When the customer last commented (portal or email): resets the auto-close countdown.",
     )
     state_log_ids = fields.One2many("terasoft.ticket.state.log", "ticket_id", "Status History", readonly=True)
@@ -240,9 +319,11 @@ class TerasoftTicket(models.Model):
     # the pages read 20 index entries. `state` rides along for the portal's state filter.
     # The default sorting ("Più recenti") is by creation date, the date the list shows.
     _portal_open_created_idx = models.Index(
-        "(commercial_partner_id, company_id, create_date DESC, id DESC) INCLUDE (state) WHERE is_done IS NOT TRUE")
+        "(commercial_partner_id, company_id, create_date DESC, id DESC) INCLUDE (state) WHERE is_done IS NOT TRUE"
+    )
     _portal_done_created_idx = models.Index(
-        "(commercial_partner_id, company_id, create_date DESC, id DESC) INCLUDE (state) WHERE is_done IS TRUE")
+        "(commercial_partner_id, company_id, create_date DESC, id DESC) INCLUDE (state) WHERE is_done IS TRUE"
+    )
 
     @api.depends("state")
     def _compute_is_done(self):
@@ -316,7 +397,7 @@ class TerasoftTicket(models.Model):
     @api.depends("state", "ticket_type")
     @api.depends_context("uid")
     def _compute_can_moves(self):
-        moves = [name[len("can_"):] for name in self._fields if name.startswith("can_")]
+        moves = [name[len("can_") :] for name in self._fields if name.startswith("can_")]
         for ticket in self:
             allowed = ticket._allowed_moves()
             for move in moves:
@@ -328,9 +409,10 @@ class TerasoftTicket(models.Model):
             ticket.display_name = f"{ticket.number} - {ticket.name}" if ticket.number else ticket.name
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        result = super()._compute_access_url()
         for ticket in self:
             ticket.access_url = f"/my/tickets/{ticket.id}"
+        return result
 
     @api.model
     def _read_group_expand_states(self, states, domain):
@@ -343,10 +425,14 @@ class TerasoftTicket(models.Model):
             # A ticket starts Open: its status and the workflow's fields come from moves. The
             # superuser (data loading, imports by code, tests) may create a ticket anywhere.
             self._check_no_workflow_values(vals_list, creating=True)
-            self = self.with_context({  # noqa: PLW0642 - no default_state & co. from the caller's context
-                key: value for key, value in self.env.context.items()
-                if key not in {f"default_{name}" for name in ("state",) + WORKFLOW_FIELDS}
-            })
+            # pylint: disable-next=context-overridden  # drops the caller's default_state & co. on purpose
+            self = self.with_context(
+                {  # noqa: PLW0642 - no default_state & co. from the caller's context
+                    key: value
+                    for key, value in self.env.context.items()
+                    if key not in {f"default_{name}" for name in ("state",) + WORKFLOW_FIELDS}
+                }
+            )
         sequence = self.env["ir.sequence"].sudo()  # numbering is not a right of the creator
         for vals in vals_list:
             vals["number"] = sequence.next_by_code("terasoft.ticket")
@@ -377,9 +463,12 @@ class TerasoftTicket(models.Model):
         if self.env.context.get(_MOVE_CONTEXT_KEY) is not _MOVE_TOKEN:
             # The state changes only through a move of WORKFLOW (see _apply_move), whoever calls.
             if "state" in vals:
-                raise UserError(self.env._(
-                    "The status of a ticket changes only through its workflow actions "
-                    "(Take in charge, Resolve, ...)."))
+                raise UserError(
+                    self.env._(
+                        "The status of a ticket changes only through its workflow actions "
+                        "(Take in charge, Resolve, ...)."
+                    )
+                )
             if not self.env.su:
                 self._check_no_workflow_values([vals])
         result = super().write(vals)
@@ -401,18 +490,22 @@ class TerasoftTicket(models.Model):
             if creating and vals.get("state", "new") == "new":
                 vals = {key: value for key, value in vals.items() if key != "state"}
             # on creation, the web client sends empty values for the fields of its form
-            names = [name for name in ("state",) + WORKFLOW_FIELDS
-                     if name in vals and (vals[name] or not creating)]
+            names = [name for name in ("state",) + WORKFLOW_FIELDS if name in vals and (vals[name] or not creating)]
             if names:
-                raise UserError(self.env._(
-                    "These fields of a ticket change only through its workflow actions "
-                    "(Take in charge, Resolve, ...): %(fields)s.",
-                    fields=", ".join(self._fields[name]._description_string(self.env) for name in names)))
+                raise UserError(
+                    self.env._(
+                        "These fields of a ticket change only through its workflow actions "
+                        "(Take in charge, Resolve, ...): %(fields)s.",
+                        fields=", ".join(self._fields[name]._description_string(self.env) for name in names),
+                    )
+                )
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
-        return [dict(vals, name=self.env._("%(name)s (copy)", name=ticket.name))
-                for ticket, vals in zip(self, vals_list)]
+        return [
+            dict(vals, name=self.env._("%(name)s (copy)", name=ticket.name))
+            for ticket, vals in zip(self, vals_list, strict=True)
+        ]
 
     def _get_report_base_filename(self):
         self.ensure_one()
@@ -447,21 +540,22 @@ class TerasoftTicket(models.Model):
     def _allowed_moves(self):
         """Names of the moves the current user may perform on this ticket now."""
         self.ensure_one()
-        return {
-            move for move in MOVES
-            if self._move_target(move) and self._user_may(self._move_actor(move))
-        }
+        return {move for move in MOVES if self._move_target(move) and self._user_may(self._move_actor(move))}
 
     def _check_move(self, move):
         """Raise a UserError naming the first ticket of ``self`` on which ``move`` is illegal."""
         labels = dict(self._fields["state"]._description_selection(self.env))
         for ticket in self:
             if not ticket._move_target(move):
-                raise UserError(self.env._(
-                    "Ticket %(ref)s (%(type)s) cannot do “%(move)s” while it is “%(state)s”.",
-                    ref=ticket.number, move=self._move_label(move), state=labels[ticket.state],
-                    type=dict(self._fields["ticket_type"]._description_selection(self.env))[ticket.ticket_type],
-                ))
+                raise UserError(
+                    self.env._(
+                        "Ticket %(ref)s (%(type)s) cannot do “%(move)s” while it is “%(state)s”.",
+                        ref=ticket.number,
+                        move=self._move_label(move),
+                        state=labels[ticket.state],
+                        type=dict(self._fields["ticket_type"]._description_selection(self.env))[ticket.ticket_type],
+                    )
+                )
         if not self._user_may(self._move_actor(move)):
             raise AccessError(self.env._("You are not allowed to %(move)s tickets.", move=self._move_label(move)))
 
@@ -497,15 +591,18 @@ class TerasoftTicket(models.Model):
         durations = self._hours_in_current_states(now)
         logs = []
         for (target, from_state), tickets in self.grouped(lambda t: (t._move_target(move), t.state)).items():
-            logs += [{
-                "ticket_id": ticket.id,
-                "from_state": from_state,
-                "to_state": target,
-                "move": move,
-                "date": now,
-                "message": message or False,
-                "duration_hours": durations[ticket.id],
-            } for ticket in tickets]
+            logs += [
+                {
+                    "ticket_id": ticket.id,
+                    "from_state": from_state,
+                    "to_state": target,
+                    "move": move,
+                    "date": now,
+                    "message": message or False,
+                    "duration_hours": durations[ticket.id],
+                }
+                for ticket in tickets
+            ]
             extra = dict(vals, state=target)
             if target == "closed":
                 extra.setdefault("date_closed", now)
@@ -513,6 +610,7 @@ class TerasoftTicket(models.Model):
                 extra["state_before_block"] = from_state
             elif move == "unblock":
                 extra["state_before_block"] = False
+            # pylint: disable-next=context-overridden  # the write of a move sees only the move's token
             tickets.with_context({_MOVE_CONTEXT_KEY: _MOVE_TOKEN}).write(extra)
         # the log is a fact of the system, not a right of the user who moved the ticket
         self.env["terasoft.ticket.state.log"].sudo().create(logs)
@@ -521,9 +619,15 @@ class TerasoftTicket(models.Model):
 
     def _hours_in_current_states(self, now):
         """{ticket id: hours since its last state change (or creation)}, in two queries at most."""
-        last_change = dict(self.env["terasoft.ticket.state.log"].sudo()._read_group(
-            [("ticket_id", "in", self.ids)], ["ticket_id"], ["date:max"],
-        ))
+        last_change = dict(
+            self.env["terasoft.ticket.state.log"]
+            .sudo()
+            ._read_group(
+                [("ticket_id", "in", self.ids)],
+                ["ticket_id"],
+                ["date:max"],
+            )
+        )
         result = {}
         for ticket in self:
             last = last_change.get(ticket) or ticket.create_date or now
@@ -583,8 +687,13 @@ class TerasoftTicket(models.Model):
     def action_resolve(self, solution=None):
         if not solution:
             return self._open_move_wizard("resolve")
-        self._apply_move("resolve", message=solution, solution=solution, date_resolved=fields.Datetime.now(),
-                         autoclose_reminder_sent=False)
+        self._apply_move(
+            "resolve",
+            message=solution,
+            solution=solution,
+            date_resolved=fields.Datetime.now(),
+            autoclose_reminder_sent=False,
+        )
         return True
 
     def action_customer_close(self):
@@ -603,8 +712,9 @@ class TerasoftTicket(models.Model):
             return self._open_move_wizard("discard")
         if duplicate_of_id in self.ids:
             raise UserError(self.env._("A ticket cannot be a duplicate of itself."))
-        self._apply_move("discard", discard_reason=reason, duplicate_of_id=duplicate_of_id,
-                         date_discarded=fields.Datetime.now())
+        self._apply_move(
+            "discard", discard_reason=reason, duplicate_of_id=duplicate_of_id, date_discarded=fields.Datetime.now()
+        )
         return True
 
     def action_reopen(self):
@@ -622,15 +732,18 @@ class TerasoftTicket(models.Model):
         if self.state != "planned":
             raise UserError(self.env._("Ticket %(ref)s is not planned.", ref=self.number))
         if accept:
-            body = self.env._("The customer confirms the planned date %(date)s.",
-                              date=fields.Datetime.to_string(self.planned_date))
+            body = self.env._(
+                "The customer confirms the planned date %(date)s.", date=fields.Datetime.to_string(self.planned_date)
+            )
         elif message:
             body = self.env._("The customer proposes another date: %(message)s", message=message)
         else:
             raise UserError(self.env._("Please say which date suits you better."))
         # posted as superuser: portal users have no write access; the author stays the customer
         self.sudo().message_post(
-            body=body, message_type="comment", subtype_xmlid="mail.mt_comment",
+            body=body,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
             author_id=self.env.user.partner_id.id,
             partner_ids=self.user_id.partner_id.ids,
         )
@@ -668,15 +781,19 @@ class TerasoftTicket(models.Model):
         """Whether ``partner`` speaks for the customer on this ticket: a contact of the ticket's
         company with no internal user."""
         self.ensure_one()
-        return bool(partner) and partner.commercial_partner_id == self.commercial_partner_id \
+        return (
+            bool(partner)
+            and partner.commercial_partner_id == self.commercial_partner_id
             and not partner.user_ids.filtered(lambda user: not user.share)
+        )
 
     def _post_subtype(self, post_values):
         """The subtype ``message_post`` gives a message posted with ``post_values`` (mt_note when
         none is given, as message_post does)."""
         if post_values.get("subtype_xmlid"):
-            return self.env.ref(post_values["subtype_xmlid"], raise_if_not_found=False) \
-                or self.env["mail.message.subtype"]
+            return (
+                self.env.ref(post_values["subtype_xmlid"], raise_if_not_found=False) or self.env["mail.message.subtype"]
+            )
         if post_values.get("subtype_id"):
             return self.env["mail.message.subtype"].browse(post_values["subtype_id"])
         return self.env.ref("mail.mt_note")
@@ -691,12 +808,14 @@ class TerasoftTicket(models.Model):
             return False
         if message_type == "email":
             author_id, _email_from = self._message_compute_author(
-                post_values.get("author_id"), post_values.get("email_from"))
+                post_values.get("author_id"), post_values.get("email_from")
+            )
             return self._is_customer_partner(self.env["res.partner"].sudo().browse(author_id))
         if self.env.user._is_internal():
             return False
         return message_type == "comment" or self._post_subtype(post_values) in (
-            self.env.ref("mail.mt_comment") | self.env.ref("mail.mt_note"))
+            self.env.ref("mail.mt_comment") | self.env.ref("mail.mt_note")
+        )
 
     def _is_internal_post(self, post_values):
         """Whether the ``message_post`` values make an internal message (subtype or flag)."""
@@ -708,17 +827,24 @@ class TerasoftTicket(models.Model):
         customers = self.env["res.partner"].sudo().browse(partner_ids or []).filtered("partner_share")
         if customers or outgoing_email_to:
             names = ", ".join(customers.mapped("display_name") + ([outgoing_email_to] if outgoing_email_to else []))
-            raise UserError(self.env._(
-                "A customer cannot be mentioned in an internal note: %(names)s would receive it by "
-                "email. Internal notes are for the support team only; to write to the customer, "
-                "use Send message.", names=names))
+            raise UserError(
+                self.env._(
+                    "A customer cannot be mentioned in an internal note: %(names)s would receive it by "
+                    "email. Internal notes are for the support team only; to write to the customer, "
+                    "use Send message.",
+                    names=names,
+                )
+            )
 
     def _message_post_after_hook(self, message, msg_values):
         """A public message of the customer is the customer's reply: it moves the ticket."""
         result = super()._message_post_after_hook(message, msg_values)
         author = message.author_id
-        is_public = message.message_type in ("comment", "email") and not message.is_internal \
+        is_public = (
+            message.message_type in ("comment", "email")
+            and not message.is_internal
             and message.subtype_id == self.env.ref("mail.mt_comment")
+        )
         if is_public and self._is_customer_partner(author):
             # sudo: the customer has no write access; the move itself is checked by the table
             ticket = self.sudo()

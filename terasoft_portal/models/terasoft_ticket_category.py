@@ -13,24 +13,34 @@ class TerasoftTicketCategory(models.Model):
 
     name = fields.Char("Category", required=True, translate=True)
     complete_name = fields.Char(
-        "Full Name", compute="_compute_complete_name", recursive=True, store=True, index="trigram",
+        "Full Name",
+        compute="_compute_complete_name",
+        recursive=True,
+        store=True,
+        index="trigram",
     )
     parent_id = fields.Many2one(
-        "terasoft.ticket.category", "Parent Category", index=True, ondelete="restrict",
+        "terasoft.ticket.category",
+        "Parent Category",
+        index=True,
+        ondelete="restrict",
     )
     parent_path = fields.Char(index=True)
     child_ids = fields.One2many("terasoft.ticket.category", "parent_id", "Sub-categories")
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     user_id = fields.Many2one(
-        "res.users", "Default Assignee", domain=[("share", "=", False)],
+        "res.users",
+        "Default Assignee",
+        domain=[("share", "=", False)],
         help="Support user who receives new tickets of this category.",
     )
     description = fields.Text()
     portal_visible = fields.Boolean(
-        "Offered in the Portal", default=True,
+        "Offered in the Portal",
+        default=True,
         help="Customers may choose this category for their new tickets. Internal categories "
-             "(e.g. the triage category of email tickets) are not offered.",
+        "(e.g. the triage category of email tickets) are not offered.",
     )
 
     @api.depends("name", "parent_id.complete_name")

@@ -1,5 +1,6 @@
 """terasoft.ticket, continued: the periodic work (SLA scan, auto-close, purge of discarded
 tickets) and the demo history. The state machine itself is in terasoft_ticket.py."""
+
 import logging
 from datetime import timedelta
 
@@ -88,19 +89,24 @@ class TerasoftTicket(models.Model):
         _logger.warning(text, exc_info=error)
         try:
             with self.env.cr.savepoint():
-                self.env["ir.logging"].sudo().create({
-                    "name": "terasoft_portal.cron",
-                    "type": "server",
-                    "level": "WARNING",
-                    "dbname": self.env.cr.dbname,
-                    "message": text,
-                    "path": __name__,
-                    "func": job,
-                    "line": "0",
-                })
+                self.env["ir.logging"].sudo().create(
+                    {
+                        "name": "terasoft_portal.cron",
+                        "type": "server",
+                        "level": "WARNING",
+                        "dbname": self.env.cr.dbname,
+                        "message": text,
+                        "path": __name__,
+                        "func": job,
+                        "line": "0",
+                    }
+                )
                 body = Markup("<p>%s</p>") % self.env._(
                     "The automatic job “%(job)s” could not process this ticket; it will try again at its "
-                    "next run. Reason: %(reason)s", job=job, reason=reason)
+                    "next run. Reason: %(reason)s",
+                    job=job,
+                    reason=reason,
+                )
                 last = self.message_ids[:1]
                 if last.body != body:  # one note per distinct failure, not one per run
                     self._message_log(body=body)
@@ -115,13 +121,21 @@ class TerasoftTicket(models.Model):
         now = fields.Datetime.now()
         base = [("state", "=", "new"), ("date_taken", "=", False)]
         job = "SLA check"
-        self._cron_batches(base + [("sla_deadline", "<=", now), ("sla_status", "!=", "breached")],
-                           lambda tickets: tickets.write({"sla_status": "breached"}), job)
-        self._cron_batches(base + [("sla_at_risk_date", "<=", now), ("sla_deadline", ">", now),
-                                   ("sla_status", "=", "on_time")],
-                           lambda tickets: tickets.write({"sla_status": "at_risk"}), job)
-        self._cron_batches(base + [("sla_status", "=", "breached"), ("sla_breach_reported", "=", False)],
-                           lambda tickets: tickets._report_sla_breach(), job)
+        self._cron_batches(
+            base + [("sla_deadline", "<=", now), ("sla_status", "!=", "breached")],
+            lambda tickets: tickets.write({"sla_status": "breached"}),
+            job,
+        )
+        self._cron_batches(
+            base + [("sla_at_risk_date", "<=", now), ("sla_deadline", ">", now), ("sla_status", "=", "on_time")],
+            lambda tickets: tickets.write({"sla_status": "at_risk"}),
+            job,
+        )
+        self._cron_batches(
+            base + [("sla_status", "=", "breached"), ("sla_breach_reported", "=", False)],
+            lambda tickets: tickets._report_sla_breach(),
+            job,
+        )
 
     def _report_sla_breach(self):
         """Schedule one activity per ticket for its company's support manager, in one create."""
@@ -131,14 +145,18 @@ class TerasoftTicket(models.Model):
         vals_list = []
         for company, tickets in self.grouped("company_id").items():
             manager = company._ticket_manager()
-            vals_list += [{
-                "res_model_id": model_id,
-                "res_id": ticket.id,
-                "activity_type_id": activity_type.id,
-                "user_id": manager.id,
-                "date_deadline": today,
-                "summary": self.env._("SLA breached: take in charge %(ref)s", ref=ticket.number),
-            } for ticket in tickets if manager]
+            vals_list += [
+                {
+                    "res_model_id": model_id,
+                    "res_id": ticket.id,
+                    "activity_type_id": activity_type.id,
+                    "user_id": manager.id,
+                    "date_deadline": today,
+                    "summary": self.env._("SLA breached: take in charge %(ref)s", ref=ticket.number),
+                }
+                for ticket in tickets
+                if manager
+            ]
         # quick update: no "assigned to you" email per activity, the manager sees them in the systray
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(vals_list)
         self.write({"sla_breach_reported": True})
@@ -170,18 +188,22 @@ class TerasoftTicket(models.Model):
         (or calendar day) before."""
         self = self.sudo()  # noqa: PLW0642 - the automatic moves are the system's
         now = fields.Datetime.now()
+        # pylint: disable-next=no-search-all  # every company, each with its own delays (a handful of records)
         for company in self.env["res.company"].sudo().search([]):
             resolved = [("company_id", "=", company.id), ("state", "=", "resolved")]
             limit = company._ticket_autoclose_limit(now)
             # the domain finds them by index; _get_autoclose_date (what the portal shows) decides
-            self._cron_batches(resolved + [("date_resolved", "<=", limit)],
-                               lambda tickets: tickets._autoclose_due(now)._apply_move("autoclose", date_closed=now),
-                               "Automatic closure")
+            self._cron_batches(
+                resolved + [("date_resolved", "<=", limit)],
+                lambda tickets: tickets._autoclose_due(now)._apply_move("autoclose", date_closed=now),
+                "Automatic closure",
+            )
             if company.ticket_autoclose_days > 1:
                 reminder_limit = company._ticket_autoclose_limit(now, company.ticket_autoclose_days - 1)
                 self._cron_batches(
                     resolved + [("date_resolved", "<=", reminder_limit), ("autoclose_reminder_sent", "=", False)],
-                    lambda tickets: tickets._send_autoclose_reminder(), "Automatic closure reminder",
+                    lambda tickets: tickets._send_autoclose_reminder(),
+                    "Automatic closure reminder",
                 )
 
     @api.model
@@ -191,17 +213,20 @@ class TerasoftTicket(models.Model):
         Settings > Technical > Logging (`ir.logging`, name `terasoft_portal.purge`)."""
         self = self.sudo()  # noqa: PLW0642
         now = fields.Datetime.now()
+        # pylint: disable-next=no-search-all  # every company, each with its own retention (a handful of records)
         for company in self.env["res.company"].sudo().search([]):
             limit = now - timedelta(days=company.ticket_discard_retention_days)
             self._cron_batches(
                 [("company_id", "=", company.id), ("state", "=", "discarded"), ("date_discarded", "<=", limit)],
-                lambda tickets: tickets._purge(), "Purge of discarded tickets",
+                lambda tickets: tickets._purge(),
+                "Purge of discarded tickets",
             )
 
     def _purge(self):
         numbers = ", ".join(self.mapped("number"))
-        attachments = self.env["ir.attachment"].sudo().search(
-            [("res_model", "=", self._name), ("res_id", "in", self.ids)])
+        attachments = (
+            self.env["ir.attachment"].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids)])
+        )
         count = len(self)
         # mail.thread's unlink deletes messages, followers and activities; base unlink the
         # attachments of the records; the attachments of messages are among the latter.
@@ -209,16 +234,18 @@ class TerasoftTicket(models.Model):
         self.sudo().unlink()
         text = f"Purged {count} discarded tickets: {numbers}"
         _logger.info(text)
-        self.env["ir.logging"].sudo().create({
-            "name": "terasoft_portal.purge",
-            "type": "server",
-            "level": "INFO",
-            "dbname": self.env.cr.dbname,
-            "message": text,
-            "path": __name__,
-            "func": "_cron_purge_discarded",
-            "line": "0",
-        })
+        self.env["ir.logging"].sudo().create(
+            {
+                "name": "terasoft_portal.purge",
+                "type": "server",
+                "level": "INFO",
+                "dbname": self.env.cr.dbname,
+                "message": text,
+                "path": __name__,
+                "func": "_cron_purge_discarded",
+                "line": "0",
+            }
+        )
 
     # ------------------------------------------------------------------ demo
 
@@ -242,9 +269,10 @@ class TerasoftTicket(models.Model):
 
             messages = Message.search([("model", "=", self._name), ("res_id", "=", ticket.id)], order="id")
             notes = messages.filtered(lambda m: m.is_internal or m.subtype_id.internal)
-            public = messages.filtered(lambda m: m.message_type == "comment" and m not in notes)
+            public = messages.filtered(lambda m, notes=notes: m.message_type == "comment" and m not in notes)
             customer_said = public.filtered(
-                lambda m, t=ticket: m.author_id.commercial_partner_id == t.commercial_partner_id)
+                lambda m, t=ticket: m.author_id.commercial_partner_id == t.commercial_partner_id
+            )
             support_said = public - customer_said
             # the way to the state: closed after a solution, discarded or blocked while worked on
             via, last = {
@@ -257,16 +285,22 @@ class TerasoftTicket(models.Model):
                 path = ["take_in_charge", "ask_customer", "customer_reply"]
                 if via == "new":
                     via = "waiting_support"
-            path += (workflow_paths(ticket.ticket_type, via, start="waiting_support" if path else "new") or [])
+            path += workflow_paths(ticket.ticket_type, via, start="waiting_support" if path else "new") or []
             path += [last] if last else []
             if path.count("ask_customer") > len(support_said):  # the support asked twice: say what
-                support_said |= Message.create({
-                    "model": self._name, "res_id": ticket.id, "message_type": "comment",
-                    "subtype_id": self.env.ref("mail.mt_comment").id,
-                    "author_id": (ticket.user_id or self.env.user).partner_id.id,
-                    "body": Markup("<p>Grazie per i dettagli. Per completare la verifica potete indicarci "
-                                   "anche la data e l'ora in cui si è presentato il problema?</p>"),
-                })
+                support_said |= Message.create(
+                    {
+                        "model": self._name,
+                        "res_id": ticket.id,
+                        "message_type": "comment",
+                        "subtype_id": self.env.ref("mail.mt_comment").id,
+                        "author_id": (ticket.user_id or self.env.user).partner_id.id,
+                        "body": Markup(
+                            "<p>Grazie per i dettagli. Per completare la verifica potete indicarci "
+                            "anche la data e l'ora in cui si è presentato il problema?</p>"
+                        ),
+                    }
+                )
 
             # the story: created some working days ago, last move a few working hours ago
             if ticket.state == "new":  # every other one past its take-in-charge deadline
@@ -280,17 +314,31 @@ class TerasoftTicket(models.Model):
 
             state, values, previous = "new", {}, created
             asked, answered = iter(support_said.sorted("id")), iter(customer_said.sorted("id"))
-            for move, date in zip(path, moments):
-                target = next(row[3] for row in WORKFLOW if row[0] == move and state in row[2]
-                              and (row[1] is None or ticket.ticket_type in row[1]))
+            for move, date in zip(path, moments, strict=False):
+                target = next(
+                    row[3]
+                    for row in WORKFLOW
+                    if row[0] == move and state in row[2] and (row[1] is None or ticket.ticket_type in row[1])
+                )
                 # the support user for every move, the customer's too: a state log keeps its user
                 # (required, ondelete restrict), and the tests delete demo portal users
                 actor = ticket.user_id or self.env.user
-                logs.append({"ticket_id": ticket.id, "from_state": state, "to_state": target, "move": move,
-                             "date": date, "user_id": actor.id,
-                             "duration_hours": round((date - previous).total_seconds() / 3600, 2)})
-                message = next(asked if move == "ask_customer" else answered, None) \
-                    if move in ("ask_customer", "customer_reply") else None
+                logs.append(
+                    {
+                        "ticket_id": ticket.id,
+                        "from_state": state,
+                        "to_state": target,
+                        "move": move,
+                        "date": date,
+                        "user_id": actor.id,
+                        "duration_hours": round((date - previous).total_seconds() / 3600, 2),
+                    }
+                )
+                message = (
+                    next(asked if move == "ask_customer" else answered, None)
+                    if move in ("ask_customer", "customer_reply")
+                    else None
+                )
                 if message:
                     message.date = date
                 if move == "take_in_charge":
@@ -312,11 +360,14 @@ class TerasoftTicket(models.Model):
             (messages - notes - public).write({"date": created})
             if ticket.state == "planned":  # a working morning a few days ahead, 10:00 local time
                 day = fields.Datetime.context_timestamp(
-                    self.with_context(tz=calendar.tz), plan(8.0 * (3 + index % 4), now))
-                values["planned_date"] = day.replace(hour=10, minute=0, second=0).astimezone(
-                    timezone("UTC")).replace(tzinfo=None)
+                    self.with_context(tz=calendar.tz), plan(8.0 * (3 + index % 4), now)
+                )
+                values["planned_date"] = (
+                    day.replace(hour=10, minute=0, second=0).astimezone(timezone("UTC")).replace(tzinfo=None)
+                )
             values["sla_deadline"], values["sla_at_risk_date"] = self._plan_sla(
-                calendar, ticket.company_id._ticket_sla_hours(ticket.priority, ticket.importance), created)
+                calendar, ticket.company_id._ticket_sla_hours(ticket.priority, ticket.importance), created
+            )
             ticket.with_context(tracking_disable=True).write(values)
             self.env.cr.execute("UPDATE terasoft_ticket SET create_date = %s WHERE id = %s", (created, ticket.id))
         self.env["terasoft.ticket.state.log"].sudo().create(logs)

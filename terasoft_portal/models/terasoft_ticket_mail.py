@@ -47,11 +47,16 @@ class TerasoftTicket(models.Model):
     _primary_email = "email_from"  # message_new stores the sender there
 
     ack_pending = fields.Boolean(
-        "Acknowledgement Pending", copy=False, readonly=True, export_string_translation=False,
+        "Acknowledgement Pending",
+        copy=False,
+        readonly=True,
+        export_string_translation=False,
         help="Created, not yet acknowledged to the contact: the acknowledgement cron sends it.",
     )
     last_state_log_id = fields.Many2one(
-        "terasoft.ticket.state.log", compute="_compute_last_state_log_id", export_string_translation=False,
+        "terasoft.ticket.state.log",
+        compute="_compute_last_state_log_id",
+        export_string_translation=False,
     )
 
     # the acknowledgement cron looks for the few pending tickets among all
@@ -64,9 +69,19 @@ class TerasoftTicket(models.Model):
         Log = self.env["terasoft.ticket.state.log"].sudo()
         Log.flush_model(["ticket_id", "date"])
         ids = [ticket_id for ticket_id in self.ids if ticket_id]
-        last = dict(self.env.execute_query(SQL(
-            "SELECT DISTINCT ON (ticket_id) ticket_id, id FROM terasoft_ticket_state_log"
-            " WHERE ticket_id = ANY(%s) ORDER BY ticket_id, date DESC, id DESC", ids))) if ids else {}
+        last = (
+            dict(
+                self.env.execute_query(
+                    SQL(
+                        "SELECT DISTINCT ON (ticket_id) ticket_id, id FROM terasoft_ticket_state_log"
+                        " WHERE ticket_id = ANY(%s) ORDER BY ticket_id, date DESC, id DESC",
+                        ids,
+                    )
+                )
+            )
+            if ids
+            else {}
+        )
         for ticket in self:
             ticket.last_state_log_id = Log.browse(last.get(ticket.id))
 
@@ -120,17 +135,24 @@ class TerasoftTicket(models.Model):
             return
         for ticket in self:
             ticket._portal_ensure_token()  # the portal link of the notification needs it
-        composer = self.env["mail.compose.message"].sudo().with_context(
-            default_composition_mode="comment",
-            default_model=self._name,
-            default_res_ids=self.ids,
-            default_template_id=template.id,
-        ).create({
-            "message_type": "auto_comment",
-            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid),
-            "email_layout_xmlid": "mail.mail_notification_light",
-            "force_send": False,
-        })
+        composer = (
+            self.env["mail.compose.message"]
+            .sudo()
+            .with_context(
+                default_composition_mode="comment",
+                default_model=self._name,
+                default_res_ids=self.ids,
+                default_template_id=template.id,
+            )
+            .create(
+                {
+                    "message_type": "auto_comment",
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid),
+                    "email_layout_xmlid": "mail.mail_notification_light",
+                    "force_send": False,
+                }
+            )
+        )
         composer._action_send_mail()
         self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
 
@@ -162,22 +184,26 @@ class TerasoftTicket(models.Model):
         to each ticket creation, for an email that may as well leave a few seconds later."""
         # ir.cron._trigger() without its reads (env.ref's existence check, the cron's `active`):
         # the trigger of an inactive cron is merely never used, then garbage-collected
-        self.env["ir.cron.trigger"].sudo().create({
-            "cron_id": self.env["ir.model.data"]._xmlid_to_res_id("terasoft_portal.ir_cron_ticket_acknowledge"),
-            "call_at": fields.Datetime.now() + timedelta(seconds=1),
-        })
+        self.env["ir.cron.trigger"].sudo().create(
+            {
+                "cron_id": self.env["ir.model.data"]._xmlid_to_res_id("terasoft_portal.ir_cron_ticket_acknowledge"),
+                "call_at": fields.Datetime.now() + timedelta(seconds=1),
+            }
+        )
 
     def _message_auto_subscribe_notify(self, partner_ids, template):
         """Odoo's "You have been assigned" email: for a ticket waiting for its acknowledgement,
         the acknowledgement cron sends it (see ``_send_acknowledgement``), not the request."""
-        return super(TerasoftTicket, self.filtered(lambda ticket: not ticket.ack_pending)) \
-            ._message_auto_subscribe_notify(partner_ids, template)
+        return super(
+            TerasoftTicket, self.filtered(lambda ticket: not ticket.ack_pending)
+        )._message_auto_subscribe_notify(partner_ids, template)
 
     @api.model
     def _cron_acknowledge(self):
         """Acknowledge the new tickets (``ack_pending``), CRON_BATCH_SIZE at a time."""
-        self.sudo()._cron_batches([("ack_pending", "=", True)], lambda tickets: tickets._send_acknowledgement(),
-                                  "Acknowledgement")
+        self.sudo()._cron_batches(
+            [("ack_pending", "=", True)], lambda tickets: tickets._send_acknowledgement(), "Acknowledgement"
+        )
 
     def _send_acknowledgement(self):
         """Post the acknowledgement on each ticket of ``self`` (one composer, rendered in each
@@ -192,7 +218,8 @@ class TerasoftTicket(models.Model):
         for ticket in assigned.with_context(mail_notify_force_send=False):  # the queue sends them
             partner = ticket.user_id.partner_id
             ticket.with_context(lang=partner.lang)._message_auto_subscribe_notify(
-                partner.ids, "mail.message_user_assigned")
+                partner.ids, "mail.message_user_assigned"
+            )
         if assigned:
             self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
 
@@ -202,7 +229,8 @@ class TerasoftTicket(models.Model):
         in one ``create`` instead of one per ticket: a cron closing 500 tickets logs 500 notes."""
         notes = []
         tracking = super(TerasoftTicket, self.with_context(terasoft_tracking_notes=notes))._message_track(
-            fields_iter, initial_values_dict)
+            fields_iter, initial_values_dict
+        )
         if notes:
             self._message_log_tracking_notes(notes)
         return tracking
@@ -225,36 +253,42 @@ class TerasoftTicket(models.Model):
         reply_to = {}
         for ticket, kwargs in notes:
             commands = kwargs.get("tracking_value_ids") or []
-            tracking_values.append([command[2] for command in commands
-                                    if len(command) == 3 and command[0] == Command.CREATE])
-            other_commands = [command for command in commands
-                              if len(command) != 3 or command[0] != Command.CREATE]
+            tracking_values.append(
+                [command[2] for command in commands if len(command) == 3 and command[0] == Command.CREATE]
+            )
+            other_commands = [command for command in commands if len(command) != 3 or command[0] != Command.CREATE]
             author_id, email_from = ticket._message_compute_author(kwargs.get("author_id"), None)
             if (author_id, email_from) not in reply_to:
                 reply_to[author_id, email_from] = self.env["mail.thread"]._notify_get_reply_to(
-                    default=email_from, author_id=author_id)[False]
-            values_list.append({
-                "author_id": author_id,
-                "email_from": email_from,
-                "model": self._name,
-                "res_id": ticket.id,
-                "record_alias_domain_id": False,
-                "record_company_id": False,
-                "message_type": "notification",
-                "is_internal": True,
-                "subject": False,
-                "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-                "tracking_value_ids": other_commands,
-                "email_add_signature": False,
-                "message_id": generate_tracking_message_id("message-notify"),
-                "reply_to": reply_to[author_id, email_from],
-                "body": escape(kwargs.get("body") or ""),
-            })
+                    default=email_from, author_id=author_id
+                )[False]
+            values_list.append(
+                {
+                    "author_id": author_id,
+                    "email_from": email_from,
+                    "model": self._name,
+                    "res_id": ticket.id,
+                    "record_alias_domain_id": False,
+                    "record_company_id": False,
+                    "message_type": "notification",
+                    "is_internal": True,
+                    "subject": False,
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                    "tracking_value_ids": other_commands,
+                    "email_add_signature": False,
+                    "message_id": generate_tracking_message_id("message-notify"),
+                    "reply_to": reply_to[author_id, email_from],
+                    "body": escape(kwargs.get("body") or ""),
+                }
+            )
         messages = self.sudo()._message_create(values_list)
-        self.env["mail.tracking.value"].sudo().create([
-            dict(values, mail_message_id=message.id)
-            for message, values_list in zip(messages, tracking_values) for values in values_list
-        ])
+        self.env["mail.tracking.value"].sudo().create(
+            [
+                dict(values, mail_message_id=message.id)
+                for message, values_list in zip(messages, tracking_values, strict=True)
+                for values in values_list
+            ]
+        )
         return messages
 
     def _track_subtype(self, initial_values):

@@ -4,6 +4,7 @@ Kept apart from terasoft_ticket.py (the workflow's home) so that the portal and 
 machine evolve in separate files. Nothing here writes ``state``: customer actions go
 through the workflow's ``action_customer_*`` methods and ``message_post``.
 """
+
 import re
 
 from odoo import api, fields, models
@@ -28,8 +29,14 @@ STATE_HELP = {
     "waiting_development": _lt("Handled by the analysis and development department."),
     "resolved": _lt("The ticket is resolved and waits to be closed for good."),
     "closed": _lt("Closed."),
-    "blocked": _lt("The ticket cannot be worked on because of an administrative block. Please contact the administration department."),
-    "discarded": _lt("Duplicate tickets and requests not about support (sales, system administration...) are put in this state to be deleted."),
+    "blocked": _lt(
+        "The ticket cannot be worked on because of an administrative block. "
+        "Please contact the administration department."
+    ),
+    "discarded": _lt(
+        "Duplicate tickets and requests not about support (sales, system administration...) "
+        "are put in this state to be deleted."
+    ),
 }
 
 # The portal's ticket search matches Italian word forms ("timbratura" finds "timbrature"), as the
@@ -41,15 +48,22 @@ MAX_QUERY_WORDS = 12
 
 
 class TerasoftTicket(models.Model):
+    # pylint: disable-next=consider-merging-classes-inherited  # one file per concern
     _inherit = "terasoft.ticket"
 
     download_log_ids = fields.One2many(
-        "terasoft.attachment.download.log", "ticket_id", "Attachment Downloads", readonly=True,
+        "terasoft.attachment.download.log",
+        "ticket_id",
+        "Attachment Downloads",
+        readonly=True,
     )
     # The portal's "Status" sorting follows the workflow (Aperto, Attesa supporto, ...), as the
     # customer reads the column, not the alphabetical order of the technical codes.
     state_sequence = fields.Integer(
-        compute="_compute_state_sequence", store=True, precompute=True, export_string_translation=False,
+        compute="_compute_state_sequence",
+        store=True,
+        precompute=True,
+        export_string_translation=False,
     )
 
     @api.depends("state")
@@ -62,14 +76,17 @@ class TerasoftTicket(models.Model):
         """search_vector: a stored generated column (PostgreSQL keeps it in sync with number, name
         and description on every write; the ORM never reads it) with its GIN index. HTML tags
         of the description are not words for to_tsvector's parser."""
-        self.env.cr.execute(SQL(
-            "ALTER TABLE terasoft_ticket ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS AS ("
-            "setweight(to_tsvector(%(config)s, coalesce(number, '') || ' ' || coalesce(name, '')), 'A') || "
-            "setweight(to_tsvector(%(config)s, coalesce(description, '')), 'D')) STORED",
-            config=SQL(f"'{FTS_CONFIG}'::regconfig"),
-        ))
-        self.env.cr.execute("CREATE INDEX IF NOT EXISTS terasoft_ticket_search_vector_idx "
-                            "ON terasoft_ticket USING gin (search_vector)")
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE terasoft_ticket ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS AS ("
+                "setweight(to_tsvector(%(config)s, coalesce(number, '') || ' ' || coalesce(name, '')), 'A') || "
+                "setweight(to_tsvector(%(config)s, coalesce(description, '')), 'D')) STORED",
+                config=SQL(f"'{FTS_CONFIG}'::regconfig"),
+            )
+        )
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS terasoft_ticket_search_vector_idx ON terasoft_ticket USING gin (search_vector)"
+        )
 
     # ------------------------------------------------------------------ portal search
     @api.model
@@ -97,11 +114,14 @@ class TerasoftTicket(models.Model):
         labels = [weight] * len(words)
         if len(words[-1]) >= 3:
             labels[-1] = "*" + weight
-        expression = " & ".join(f"{word}:{label}" if label else word for word, label in zip(words, labels))
+        expression = " & ".join(f"{word}:{label}" if label else word for word, label in zip(words, labels, strict=True))
         # the generated column follows these: write pending values before the search reads it
         self.flush_model(["number", "name", "description"])
-        fts = Domain.custom(to_sql=lambda model, alias, query: SQL(
-            "%s @@ to_tsquery(%s::regconfig, %s)", SQL.identifier(alias, "search_vector"), FTS_CONFIG, expression))
+        fts = Domain.custom(
+            to_sql=lambda model, alias, query: SQL(
+                "%s @@ to_tsquery(%s::regconfig, %s)", SQL.identifier(alias, "search_vector"), FTS_CONFIG, expression
+            )
+        )
         return domain | fts
 
     # ------------------------------------------------------------------ attachments: rules
@@ -123,12 +143,21 @@ class TerasoftTicket(models.Model):
     def _portal_attach_files(self, files):
         """Create the attachments of ``files`` on this ticket (sudo) and return them."""
         self.ensure_one()
-        return self.env["ir.attachment"].sudo().create([{
-            "name": filename,
-            "raw": content,
-            "res_model": self._name,
-            "res_id": self.id,
-        } for filename, content in files])
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": filename,
+                        "raw": content,
+                        "res_model": self._name,
+                        "res_id": self.id,
+                    }
+                    for filename, content in files
+                ]
+            )
+        )
 
     # ------------------------------------------------------------------ creation from the portal
     @api.model
@@ -152,8 +181,7 @@ class TerasoftTicket(models.Model):
         if not name:
             errors["name"] = self.env._("Please give the ticket a title.")
         elif len(name) > TITLE_MAX_LENGTH:
-            errors["name"] = self.env._("The title is too long (at most %(max)s characters).",
-                                        max=TITLE_MAX_LENGTH)
+            errors["name"] = self.env._("The title is too long (at most %(max)s characters).", max=TITLE_MAX_LENGTH)
         vals["name"] = name
         for field_name in ("priority", "importance", "ticket_type"):
             value = form.get(field_name) or self._fields[field_name].default(self)
@@ -173,8 +201,9 @@ class TerasoftTicket(models.Model):
             vals["product_id"] = product.id
         version = (form.get("product_version") or "").strip()
         if len(version) > VERSION_MAX_LENGTH:
-            errors["product_version"] = self.env._("The version is too long (at most %(max)s characters).",
-                                                   max=VERSION_MAX_LENGTH)
+            errors["product_version"] = self.env._(
+                "The version is too long (at most %(max)s characters).", max=VERSION_MAX_LENGTH
+            )
         vals["product_version"] = version
         description = (form.get("description") or "").strip()
         file_errors = self._portal_check_files(files)
@@ -185,13 +214,19 @@ class TerasoftTicket(models.Model):
         partner = self.env.user.partner_id
         # the acknowledgement and the assignee's notice are sent by a cron (ack_pending); any
         # other email goes through the mail queue: no SMTP dialogue in the portal request
-        ticket = self.sudo().with_context(mail_notify_force_send=False).create({
-            **vals,
-            # The customer types plain text: escape it, keep its line breaks.
-            "description": plaintext2html(description) if description else False,
-            "partner_id": partner.id,
-            "channel": "portal",
-        })
+        ticket = (
+            self.sudo()
+            .with_context(mail_notify_force_send=False)
+            .create(
+                {
+                    **vals,
+                    # The customer types plain text: escape it, keep its line breaks.
+                    "description": plaintext2html(description) if description else False,
+                    "partner_id": partner.id,
+                    "channel": "portal",
+                }
+            )
+        )
         if files:
             ticket._portal_attach_files(files)
         return ticket, {}
@@ -218,30 +253,52 @@ class TerasoftTicket(models.Model):
         Call on a sudo'ed ticket the user may see; returns sudo'ed ``mail.message``.
         """
         self.ensure_one()
-        return self.env["mail.message"].sudo().search([
-            ("model", "=", self._name),
-            ("res_id", "=", self.id),
-            ("message_type", "in", ("comment", "email", "email_outgoing")),
-            ("is_internal", "=", False),
-            ("subtype_id.internal", "=", False),
-        ], order="date asc, id asc")
+        return (
+            self.env["mail.message"]
+            .sudo()
+            .search(
+                [
+                    ("model", "=", self._name),
+                    ("res_id", "=", self.id),
+                    ("message_type", "in", ("comment", "email", "email_outgoing")),
+                    ("is_internal", "=", False),
+                    ("subtype_id.internal", "=", False),
+                ],
+                order="date asc, id asc",
+            )
+        )
 
     def _portal_attachments(self):
         """Attachments a customer may download: those of the ticket itself and of its public
         messages, never those of internal notes. Call on a sudo'ed ticket; returns sudo'ed.
         """
         self.ensure_one()
-        attachments = self.env["ir.attachment"].sudo().search([
-            ("res_model", "=", self._name),
-            ("res_id", "=", self.id),
-            ("res_field", "=", False),
-        ], order="id asc")
-        internal = self.env["mail.message"].sudo().search([
-            ("model", "=", self._name),
-            ("res_id", "=", self.id),
-            ("attachment_ids", "!=", False),
-            "|", ("is_internal", "=", True), ("subtype_id.internal", "=", True),
-        ])
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "=", self.id),
+                    ("res_field", "=", False),
+                ],
+                order="id asc",
+            )
+        )
+        internal = (
+            self.env["mail.message"]
+            .sudo()
+            .search(
+                [
+                    ("model", "=", self._name),
+                    ("res_id", "=", self.id),
+                    ("attachment_ids", "!=", False),
+                    "|",
+                    ("is_internal", "=", True),
+                    ("subtype_id.internal", "=", True),
+                ]
+            )
+        )
         return attachments - internal.attachment_ids
 
     def _portal_download_attachment(self, attachment_id):
@@ -251,12 +308,14 @@ class TerasoftTicket(models.Model):
         self.ensure_one()
         attachment = self._portal_attachments().filtered(lambda a: a.id == attachment_id)
         if attachment:
-            self.env["terasoft.attachment.download.log"].sudo().create({
-                "user_id": self.env.user.id,
-                "attachment_id": attachment.id,
-                "attachment_name": attachment.name,
-                "ticket_id": self.id,
-            })
+            self.env["terasoft.attachment.download.log"].sudo().create(
+                {
+                    "user_id": self.env.user.id,
+                    "attachment_id": attachment.id,
+                    "attachment_name": attachment.name,
+                    "ticket_id": self.id,
+                }
+            )
         return attachment
 
     def _portal_format_datetime(self, value):
@@ -276,8 +335,11 @@ class TerasoftTicket(models.Model):
         self.ensure_one()
         if self.state != "waiting_customer":
             return False
-        log = self.env["terasoft.ticket.state.log"].sudo().search(
-            [("ticket_id", "=", self.id), ("move", "=", "ask_customer")], order="date desc, id desc", limit=1)
+        log = (
+            self.env["terasoft.ticket.state.log"]
+            .sudo()
+            .search([("ticket_id", "=", self.id), ("move", "=", "ask_customer")], order="date desc, id desc", limit=1)
+        )
         return log.message or False
 
     # ------------------------------------------------------------------ customer comment
@@ -294,9 +356,21 @@ class TerasoftTicket(models.Model):
             errors.append(self.env._("Write a comment or attach a file."))
         if errors:
             return self.env["mail.message"], errors
-        attachments = self.env["ir.attachment"].sudo().create([{
-            "name": filename, "raw": content, "res_model": "mail.compose.message", "res_id": 0,
-        } for filename, content in files])
+        attachments = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "name": filename,
+                        "raw": content,
+                        "res_model": "mail.compose.message",
+                        "res_id": 0,
+                    }
+                    for filename, content in files
+                ]
+            )
+        )
         message = self.message_post(
             body=plaintext2html(text) if text else "",
             message_type="comment",

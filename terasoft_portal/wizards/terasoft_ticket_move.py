@@ -17,9 +17,14 @@ class TerasoftTicketMove(models.TransientModel):
 
     ticket_ids = fields.Many2many("terasoft.ticket", string="Tickets", required=True)
     move = fields.Selection(
-        [("ask_customer", "Ask the customer"), ("start_progress", "Start working"),
-         ("plan", "Plan"), ("escalate_development", "Escalate to development"),
-         ("resolve", "Resolve"), ("discard", "Discard")],
+        [
+            ("ask_customer", "Ask the customer"),
+            ("start_progress", "Start working"),
+            ("plan", "Plan"),
+            ("escalate_development", "Escalate to development"),
+            ("resolve", "Resolve"),
+            ("discard", "Discard"),
+        ],
         required=True,
     )
     message = fields.Html("Message to the Customer", sanitize=True)

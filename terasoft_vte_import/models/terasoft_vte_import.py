@@ -7,6 +7,7 @@ already imported is updated only when VTE's ``modifiedtime`` is newer than the r
 a delta run updates what changed in VTE and adds what is new. Each record is imported in its
 own savepoint: a bad row is reported and never stops the others.
 """
+
 import base64
 import datetime
 import json
@@ -18,9 +19,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytz
 from markupsafe import Markup
+
 from odoo import api, models
-from odoo.addons.terasoft_portal.models.terasoft_ticket import OPEN_STATES
 from odoo.tools.mail import email_normalize, plaintext2html
+
+from odoo.addons.terasoft_portal.models.terasoft_ticket import OPEN_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -41,46 +44,97 @@ IMPORT_CONTEXT = {
 # VTE picklist values (compared lower-cased, trimmed) -> our values. Override or extend them with
 # the JSON configuration (``state_map``, ``priority_map``, ...): VTE installations differ.
 STATE_MAP = {
-    "aperto": "new", "open": "new", "new": "new",
-    "attesa supporto": "waiting_support", "wait for response": "waiting_support",
+    "aperto": "new",
+    "open": "new",
+    "new": "new",
+    "attesa supporto": "waiting_support",
+    "wait for response": "waiting_support",
     "attesa cliente": "waiting_customer",
-    "in corso": "in_progress", "in progress": "in_progress",
+    "in corso": "in_progress",
+    "in progress": "in_progress",
     "pianificato": "planned",
     "attesa programmazione": "waiting_development",
-    "risolto": "resolved", "resolved": "resolved",
-    "chiuso": "closed", "closed": "closed",
+    "risolto": "resolved",
+    "resolved": "resolved",
+    "chiuso": "closed",
+    "closed": "closed",
     "bloccato": "blocked",
     "non considerare": "discarded",
 }
 PRIORITY_MAP = {
-    "": "0", "non urgente": "0", "low": "0", "normal": "0",
-    "media": "1", "medium": "1", "high": "1",
-    "urgente": "2", "urgent": "2",
+    "": "0",
+    "non urgente": "0",
+    "low": "0",
+    "normal": "0",
+    "media": "1",
+    "medium": "1",
+    "high": "1",
+    "urgente": "2",
+    "urgent": "2",
 }
 SEVERITY_MAP = {
-    "": "non_blocking", "non bloccante": "non_blocking", "minor": "non_blocking", "feature": "non_blocking",
-    "bloccante": "blocking", "major": "blocking", "critical": "blocking",
+    "": "non_blocking",
+    "non bloccante": "non_blocking",
+    "minor": "non_blocking",
+    "feature": "non_blocking",
+    "bloccante": "blocking",
+    "major": "blocking",
+    "critical": "blocking",
 }
 TYPE_MAP = {"": "clarification", "chiarimento": "clarification", "anomalia": "defect", "richiesta": "request"}
-CHANNEL_MAP = {"": "phone", "mail": "email", "email": "email", "telefono": "phone", "portale": "portal",
-               "portal": "portal", "intervento": "onsite", "on site": "onsite", "in sede": "onsite"}
-CUSTOMER_TYPE_MAP = {"customer": "customer", "cliente": "customer", "partner": "partner", "prospect": "prospect",
-                     "reseller": "reseller", "rivenditore": "reseller", "supplier": "supplier",
-                     "fornitore": "supplier", "competitor": "competitor", "concorrente": "competitor"}
+CHANNEL_MAP = {
+    "": "phone",
+    "mail": "email",
+    "email": "email",
+    "telefono": "phone",
+    "portale": "portal",
+    "portal": "portal",
+    "intervento": "onsite",
+    "on site": "onsite",
+    "in sede": "onsite",
+}
+CUSTOMER_TYPE_MAP = {
+    "customer": "customer",
+    "cliente": "customer",
+    "partner": "partner",
+    "prospect": "prospect",
+    "reseller": "reseller",
+    "rivenditore": "reseller",
+    "supplier": "supplier",
+    "fornitore": "supplier",
+    "competitor": "competitor",
+    "concorrente": "competitor",
+}
 FAQ_PUBLISHED = {"published", "pubblicata", "pubblicato"}
 # Custom fields: vtiger_field.fieldlabel (lower-cased) -> our field, per kind.
 CUSTOM_FIELDS = {
     "account": {
-        "stato insolvenza": "insolvent", "codice fiscale": "fiscal_code", "partita iva": "vat",
-        "vat registration number": "vat", "num minimo presidi anno": "min_onsite_visits",
-        "data ultimo presidio": "last_onsite_visit_date", "mercato": "market", "ccnl": "ccnl",
-        "dipendenti": "employee_count", "cedolini": "payslip_count", "num. aziende": "managed_company_count",
-        "num. dichiarativi": "tax_return_count", "contab. semplificate": "simplified_accounting_count",
-        "contab. ordinarie": "ordinary_accounting_count", "altro": "custom_other", "utenti": "portal_user_count",
-        "l.136/2010": "law_136_2010", "interesse": "interest", "fatturato": "revenue", "sdi attivata": "sdi_enabled",
-        "autorizzazione privacy": "privacy_consent", "receive newsletter": "newsletter",
-        "motivazione disdetta": "cancellation_reason", "disdetta totale": "cancellation_total",
-        "blocca email automatiche": "block_auto_emails", "fonte": "source",
+        "stato insolvenza": "insolvent",
+        "codice fiscale": "fiscal_code",
+        "partita iva": "vat",
+        "vat registration number": "vat",
+        "num minimo presidi anno": "min_onsite_visits",
+        "data ultimo presidio": "last_onsite_visit_date",
+        "mercato": "market",
+        "ccnl": "ccnl",
+        "dipendenti": "employee_count",
+        "cedolini": "payslip_count",
+        "num. aziende": "managed_company_count",
+        "num. dichiarativi": "tax_return_count",
+        "contab. semplificate": "simplified_accounting_count",
+        "contab. ordinarie": "ordinary_accounting_count",
+        "altro": "custom_other",
+        "utenti": "portal_user_count",
+        "l.136/2010": "law_136_2010",
+        "interesse": "interest",
+        "fatturato": "revenue",
+        "sdi attivata": "sdi_enabled",
+        "autorizzazione privacy": "privacy_consent",
+        "receive newsletter": "newsletter",
+        "motivazione disdetta": "cancellation_reason",
+        "disdetta totale": "cancellation_total",
+        "blocca email automatiche": "block_auto_emails",
+        "fonte": "source",
     },
     "contact": {"mailing list": "mailing_list"},
     "ticket": {"modalità di assistenza": "channel", "tipo ticket": "ticket_type", "versione": "product_version"},
@@ -103,8 +157,19 @@ class TerasoftVteImport(models.AbstractModel):
     _description = "Import from VTE CRM"
 
     @api.model
-    def _run(self, source, storage=None, dry_run=False, prefix="vtiger_", config=None, invite=False,
-             batch_size=200, commit=False, progress=None, timezone="Europe/Rome"):
+    def _run(
+        self,
+        source,
+        storage=None,
+        dry_run=False,
+        prefix="vtiger_",
+        config=None,
+        invite=False,
+        batch_size=200,
+        commit=False,
+        progress=None,
+        timezone="Europe/Rome",
+    ):
         """Import the VTE database ``source`` into this database and return the report.
 
         :param source: ``mysql://user:password@host:port/dbname`` (``?unix_socket=/path`` allowed)
@@ -122,8 +187,9 @@ class TerasoftVteImport(models.AbstractModel):
         """
         # sudo: an import is an administrator's operation on every kind of record
         env_self = self.sudo().with_context(**IMPORT_CONTEXT)
-        importer = _Importer(env_self.env, source, storage, prefix, config, batch_size,
-                             commit and not dry_run, progress, timezone)
+        importer = _Importer(
+            env_self.env, source, storage, prefix, config, batch_size, commit and not dry_run, progress, timezone
+        )
         if not dry_run:
             report = importer.run()
             if invite:
@@ -158,17 +224,36 @@ class TerasoftVteImport(models.AbstractModel):
         date_closed = modified if state == "closed" else None
         date_resolved = modified if state in ("resolved", "closed") else None
         date_discarded = modified if state == "discarded" else None
-        self.env.cr.execute("""
+        self.env.cr.execute(
+            """
             UPDATE terasoft_ticket
                SET number = %s, state = %s, state_before_block = %s, create_date = %s, write_date = %s,
                    date_closed = %s, date_resolved = %s, date_discarded = %s, date_taken = %s
-             WHERE id = %s""", (number, state, before_block or None, created, modified, date_closed,
-                                date_resolved, date_discarded, date_taken, ticket.id))
+             WHERE id = %s""",
+            (
+                number,
+                state,
+                before_block or None,
+                created,
+                modified,
+                date_closed,
+                date_resolved,
+                date_discarded,
+                date_taken,
+                ticket.id,
+            ),
+        )
         if from_state != state:
-            self.env["terasoft.ticket.state.log"].sudo().create({
-                "ticket_id": ticket.id, "from_state": from_state, "to_state": state, "move": "imported",
-                "date": modified, "duration_hours": 0,
-            })
+            self.env["terasoft.ticket.state.log"].sudo().create(
+                {
+                    "ticket_id": ticket.id,
+                    "from_state": from_state,
+                    "to_state": state,
+                    "move": "imported",
+                    "date": modified,
+                    "duration_hours": 0,
+                }
+            )
         ticket.invalidate_recordset()
         fields_ = ticket._fields
         recompute = [fields_["is_done"], fields_["sla_status"]]
@@ -179,9 +264,12 @@ class TerasoftVteImport(models.AbstractModel):
         ticket.flush_recordset()
         # The recomputation wrote write_date again. A breach of the SLA that happened before the
         # switch is history, not news: the SLA cron must not report it (a later one it will).
-        self.env.cr.execute("""
+        self.env.cr.execute(
+            """
             UPDATE terasoft_ticket SET write_date = %s, sla_breach_reported = COALESCE(sla_deadline <= %s, FALSE)
-             WHERE id = %s""", (modified, self.env.cr.now().replace(tzinfo=None), ticket.id))
+             WHERE id = %s""",
+            (modified, self.env.cr.now().replace(tzinfo=None), ticket.id),
+        )
         ticket.invalidate_recordset(["write_date", "sla_breach_reported"])
 
 
@@ -195,8 +283,13 @@ def _connect(source):
         url = urlsplit(source)
         if url.scheme not in ("mysql", "mariadb", "mysql+pymysql"):
             raise ValueError(f"VTE_DB must be mysql://user:password@host:port/dbname, not {source!r}")
-        kwargs = {"host": url.hostname or "localhost", "port": url.port or 3306, "user": unquote(url.username or ""),
-                  "password": unquote(url.password or ""), "database": url.path.lstrip("/")}
+        kwargs = {
+            "host": url.hostname or "localhost",
+            "port": url.port or 3306,
+            "user": unquote(url.username or ""),
+            "password": unquote(url.password or ""),
+            "database": url.path.lstrip("/"),
+        }
         socket = parse_qs(url.query).get("unix_socket")
         if socket:
             kwargs["unix_socket"] = socket[0]
@@ -220,8 +313,18 @@ def _html(value):
 class _Importer:
     """One run of the import (holds the connection, the maps and the report)."""
 
-    KINDS = ("user", "product", "account", "contact", "portal_user", "faq", "document", "ticket", "comment",
-             "attachment")
+    KINDS = (
+        "user",
+        "product",
+        "account",
+        "contact",
+        "portal_user",
+        "faq",
+        "document",
+        "ticket",
+        "comment",
+        "attachment",
+    )
 
     def __init__(self, env, source, storage, prefix, config, batch_size, commit, progress, timezone):
         self.env, self.source, self.storage, self.p = env, source, storage, prefix
@@ -234,15 +337,20 @@ class _Importer:
         self.severity_map = {**SEVERITY_MAP, **{k.lower(): v for k, v in config.get("severity_map", {}).items()}}
         self.type_map = {**TYPE_MAP, **{k.lower(): v for k, v in config.get("type_map", {}).items()}}
         self.channel_map = {**CHANNEL_MAP, **{k.lower(): v for k, v in config.get("channel_map", {}).items()}}
-        self.custom_fields = {kind: {**labels, **{k.lower(): v for k, v in config.get("custom_fields", {})
-                                                  .get(kind, {}).items()}}
-                              for kind, labels in CUSTOM_FIELDS.items()}
+        self.custom_fields = {
+            kind: {**labels, **{k.lower(): v for k, v in config.get("custom_fields", {}).get(kind, {}).items()}}
+            for kind, labels in CUSTOM_FIELDS.items()
+        }
         self.user_logins = config.get("users", {})
         self.batch_size, self.commit, self.progress = batch_size, commit, progress
         self.tz = pytz.timezone(timezone) if timezone else pytz.utc
-        self.report = {"counts": {kind: dict.fromkeys(("read", "created", "updated", "unchanged", "skipped"), 0)
-                                  for kind in self.KINDS},
-                       "errors": [], "sequences": {}}
+        self.report = {
+            "counts": {
+                kind: dict.fromkeys(("read", "created", "updated", "unchanged", "skipped"), 0) for kind in self.KINDS
+            },
+            "errors": [],
+            "sequences": {},
+        }
         self.created_users = env["res.users"]
 
     # ------------------------------------------------------------------ helpers
@@ -271,8 +379,9 @@ class _Importer:
 
     def set_xid(self, kind, vte_id, record):
         name = f"vte_{kind}_{vte_id}"
-        self.env["ir.model.data"].create({"module": MODULE, "name": name, "model": record._name,
-                                          "res_id": record.id, "noupdate": True})
+        self.env["ir.model.data"].create(
+            {"module": MODULE, "name": name, "model": record._name, "res_id": record.id, "noupdate": True}
+        )
         self.xids[name] = record.id
 
     def is_newer(self, record, modified):
@@ -344,8 +453,10 @@ class _Importer:
                 vals[name] = _text(value).lower() in TRUE_VALUES
             elif field.type in ("integer", "float"):
                 try:
-                    vals[name] = field.convert_to_cache(float(_text(value) or 0) if field.type == "float"
-                                                        else int(float(_text(value) or 0)), self.env[model])
+                    vals[name] = field.convert_to_cache(
+                        float(_text(value) or 0) if field.type == "float" else int(float(_text(value) or 0)),
+                        self.env[model],
+                    )
                 except ValueError:
                     raise VteImportError(f"{label}: not a number {value!r}") from None
             elif field.type == "date":
@@ -362,7 +473,7 @@ class _Importer:
             raise VteImportError("no VTE_STORAGE given")
         path = _text(path)
         if path.startswith("storage/"):
-            folder = os.path.join(self.storage, path[len("storage/"):])
+            folder = os.path.join(self.storage, path[len("storage/") :])
         elif os.path.isabs(path):
             folder = path
         else:
@@ -376,6 +487,7 @@ class _Importer:
     def batch_done(self, kind, done, total):
         self.env.flush_all()
         if self.commit:
+            # pylint: disable-next=invalid-commit  # a long import commits each batch (only when asked: commit=True)
             self.env.cr.commit()
         self.env.invalidate_all()  # flat memory: the cache does not grow with the import
         if self.progress:
@@ -407,10 +519,12 @@ class _Importer:
     def load_custom_fields(self):
         tables = {f"{self.p}accountscf": "account", f"{self.p}contactscf": "contact", f"{self.p}ticketcf": "ticket"}
         self.cf_columns = {}
-        for row in self.q("SELECT tablename, columnname, fieldlabel FROM {p}field WHERE tablename IN %s",
-                          (tuple(tables),)):
-            self.cf_columns.setdefault(tables[row["tablename"]], {})[row["columnname"]] = \
-                _text(row["fieldlabel"]).lower()
+        for row in self.q(
+            "SELECT tablename, columnname, fieldlabel FROM {p}field WHERE tablename IN %s", (tuple(tables),)
+        ):
+            self.cf_columns.setdefault(tables[row["tablename"]], {})[row["columnname"]] = _text(
+                row["fieldlabel"]
+            ).lower()
 
     def has_column(self, table, column):
         return bool(self.q(f"SHOW COLUMNS FROM {{p}}{table} LIKE %s", (column,)))
@@ -426,23 +540,37 @@ class _Importer:
             email = (_text(row["email1"]) or "").lower()
             name = " ".join(filter(None, (_text(row["first_name"]), _text(row["last_name"]))))
             user = Users.search([("login", "=", login)], limit=1) if login else Users
-            user = user or (email and Users.search([("share", "=", False), "|", ("login", "=ilike", email),
-                                                    ("email", "=ilike", email)], limit=1)) or Users
+            user = (
+                user
+                or (
+                    email
+                    and Users.search(
+                        [("share", "=", False), "|", ("login", "=ilike", email), ("email", "=ilike", email)], limit=1
+                    )
+                )
+                or Users
+            )
             user = user or Users.search([("share", "=", False), ("name", "=ilike", name)], limit=1)
             if user:
                 self.users[row["id"]] = user
                 self.count("user", "unchanged")
             else:
-                self.error("user", row["id"], f"no Odoo user matches {row['user_name']} ({email or name}): "
-                           "assignee and comment author left empty")
+                self.error(
+                    "user",
+                    row["id"],
+                    f"no Odoo user matches {row['user_name']} ({email or name}): "
+                    "assignee and comment author left empty",
+                )
             self.user_names = getattr(self, "user_names", {})
             self.user_names[row["id"]] = name or row["user_name"]
 
     def import_products(self):
         Product = self.env["terasoft.product"].with_context(active_test=False)
         self.products = {}
-        rows = self.q("SELECT p.productid, p.productname, p.discontinued, e.deleted, e.createdtime, e.modifiedtime "
-                      "FROM {p}products p JOIN {p}crmentity e ON e.crmid = p.productid")
+        rows = self.q(
+            "SELECT p.productid, p.productname, p.discontinued, e.deleted, e.createdtime, e.modifiedtime "
+            "FROM {p}products p JOIN {p}crmentity e ON e.crmid = p.productid"
+        )
         for row in rows:
             if row["deleted"]:
                 continue
@@ -466,13 +594,16 @@ class _Importer:
         last, done = 0, 0
         italy = self.env.ref("base.it", raise_if_not_found=False)
         while True:
-            rows = self.q("""
+            rows = self.q(
+                """
                 SELECT a.*, b.*, s.*, cf.*, e.deleted, e.createdtime, e.modifiedtime, e.smownerid, e.description
                   FROM {p}account a JOIN {p}crmentity e ON e.crmid = a.accountid
                   LEFT JOIN {p}accountbillads b ON b.accountaddressid = a.accountid
                   LEFT JOIN {p}accountshipads s ON s.accountaddressid = a.accountid
                   LEFT JOIN {p}accountscf cf ON cf.accountid = a.accountid
-                 WHERE a.accountid > %s ORDER BY a.accountid LIMIT %s""", (last, self.batch_size))
+                 WHERE a.accountid > %s ORDER BY a.accountid LIMIT %s""",
+                (last, self.batch_size),
+            )
             if not rows:
                 break
             for row in rows:
@@ -481,21 +612,34 @@ class _Importer:
                     self.count("account", "read")
                     self.count("account", "skipped")
                     continue
-                self.upsert("account", row["accountid"], "res.partner",
-                            lambda row=row: self.account_vals(row, italy),
-                            self.dt(row["createdtime"]), self.dt(row["modifiedtime"]), row["account_no"])
+                self.upsert(
+                    "account",
+                    row["accountid"],
+                    "res.partner",
+                    lambda row=row: self.account_vals(row, italy),
+                    self.dt(row["createdtime"]),
+                    self.dt(row["modifiedtime"]),
+                    row["account_no"],
+                )
             done += len(rows)
             self.batch_done("account", done, total)
 
     def account_vals(self, row, italy):
         vals = {
-            "name": _text(row["accountname"]), "is_company": True, "ref": _text(row["account_no"]),
-            "phone": _text(row["phone"]) or False, "phone_other": _text(row["otherphone"]) or False,
-            "email": self.email(row["email1"]), "email_other": self.email(row["email2"]),
-            "website": _text(row["website"]) or False, "fax": _text(row["fax"]) or False,
+            "name": _text(row["accountname"]),
+            "is_company": True,
+            "ref": _text(row["account_no"]),
+            "phone": _text(row["phone"]) or False,
+            "phone_other": _text(row["otherphone"]) or False,
+            "email": self.email(row["email1"]),
+            "email_other": self.email(row["email2"]),
+            "website": _text(row["website"]) or False,
+            "fax": _text(row["fax"]) or False,
             "stock_code": _text(row["tickersymbol"]) or False,
-            "street": _text(row.get("bill_street")) or False, "city": _text(row.get("bill_city")) or False,
-            "zip": _text(row.get("bill_code")) or False, "comment": _html(row["description"]),
+            "street": _text(row.get("bill_street")) or False,
+            "city": _text(row.get("bill_city")) or False,
+            "zip": _text(row.get("bill_code")) or False,
+            "comment": _html(row["description"]),
             "owner_id": self.users.get(row["smownerid"], self.env["res.users"]).id,
         }
         if _text(row.get("bill_country")).lower() in ("italia", "italy", "it") and italy:
@@ -512,7 +656,8 @@ class _Importer:
         italy = self.env.ref("base.it", raise_if_not_found=False)
         self.portal_group = self.env.ref("base.group_portal")
         while True:
-            rows = self.q("""
+            rows = self.q(
+                """
                 SELECT c.*, ad.*, sd.*, cf.*, cd.portal, cd.support_start_date, cd.support_end_date,
                        pi.user_name AS portal_login, pi.isactive AS portal_active,
                        e.deleted, e.createdtime, e.modifiedtime, e.description
@@ -522,7 +667,9 @@ class _Importer:
                   LEFT JOIN {p}contactscf cf ON cf.contactid = c.contactid
                   LEFT JOIN {p}customerdetails cd ON cd.customerid = c.contactid
                   LEFT JOIN {p}portalinfo pi ON pi.id = c.contactid
-                 WHERE c.contactid > %s ORDER BY c.contactid LIMIT %s""", (last, self.batch_size))
+                 WHERE c.contactid > %s ORDER BY c.contactid LIMIT %s""",
+                (last, self.batch_size),
+            )
             if not rows:
                 break
             for row in rows:
@@ -532,8 +679,14 @@ class _Importer:
                     self.count("contact", "skipped")
                     continue
                 partner, _changed = self.upsert(
-                    "contact", row["contactid"], "res.partner", lambda row=row: self.contact_vals(row, italy),
-                    self.dt(row["createdtime"]), self.dt(row["modifiedtime"]), row["contact_no"])
+                    "contact",
+                    row["contactid"],
+                    "res.partner",
+                    lambda row=row: self.contact_vals(row, italy),
+                    self.dt(row["createdtime"]),
+                    self.dt(row["modifiedtime"]),
+                    row["contact_no"],
+                )
                 if partner and _text(row["portal"]) in TRUE_VALUES:
                     self.portal_user(row, partner)
             done += len(rows)
@@ -545,15 +698,25 @@ class _Importer:
             raise VteImportError(f"its account {row['accountid']} was not imported")
         first, last = _text(row["firstname"]), _text(row["lastname"])
         vals = {
-            "first_name": first or False, "last_name": last or False, "name": " ".join(filter(None, (first, last))),
-            "is_company": False, "parent_id": company_id or False, "ref": _text(row["contact_no"]),
-            "email": self.email(row["email"]), "phone": _text(row["phone"]) or False,
-            "mobile": _text(row["mobile"]) or False, "function": _text(row["title"]) or False,
-            "department": _text(row["department"]) or False, "fax": _text(row["fax"]) or False,
-            "email_other": self.email(row["otheremail"]), "phone_other": _text(row.get("otherphone")) or False,
+            "first_name": first or False,
+            "last_name": last or False,
+            "name": " ".join(filter(None, (first, last))),
+            "is_company": False,
+            "parent_id": company_id or False,
+            "ref": _text(row["contact_no"]),
+            "email": self.email(row["email"]),
+            "phone": _text(row["phone"]) or False,
+            "mobile": _text(row["mobile"]) or False,
+            "function": _text(row["title"]) or False,
+            "department": _text(row["department"]) or False,
+            "fax": _text(row["fax"]) or False,
+            "email_other": self.email(row["otheremail"]),
+            "phone_other": _text(row.get("otherphone")) or False,
             "assistant_name": _text(row.get("assistant")) or False,
-            "street": _text(row.get("mailingstreet")) or False, "city": _text(row.get("mailingcity")) or False,
-            "zip": _text(row.get("mailingzip")) or False, "comment": _html(row["description"]),
+            "street": _text(row.get("mailingstreet")) or False,
+            "city": _text(row.get("mailingcity")) or False,
+            "zip": _text(row.get("mailingzip")) or False,
+            "comment": _html(row["description"]),
             "support_start_date": row.get("support_start_date") or False,
             "support_end_date": row.get("support_end_date") or False,
         }
@@ -576,10 +739,14 @@ class _Importer:
                 login = self.email(row["portal_login"] or row["email"], required=True)
                 if self.env["res.users"].with_context(active_test=False).search_count([("login", "=", login)]):
                     raise VteImportError(f"portal login {login} is already used by another user")
-                user = self.env["res.users"].create({
-                    "login": login, "partner_id": partner.id, "active": bool(row["portal_active"]),
-                    "group_ids": [(6, 0, self.portal_group.ids)],
-                })
+                user = self.env["res.users"].create(
+                    {
+                        "login": login,
+                        "partner_id": partner.id,
+                        "active": bool(row["portal_active"]),
+                        "group_ids": [(6, 0, self.portal_group.ids)],
+                    }
+                )
         except Exception as error:  # noqa: BLE001 - reported, the contact stays imported
             self.error("portal_user", row["contactid"], error, row["contact_no"])
             return
@@ -598,50 +765,76 @@ class _Importer:
         return (Category.search([("name", "=ilike", name)], limit=1) or Category.create({"name": name})).id
 
     def import_faq(self):
-        rows = self.q("SELECT f.*, e.deleted, e.createdtime, e.modifiedtime FROM {p}faq f "
-                      "JOIN {p}crmentity e ON e.crmid = f.id ORDER BY f.id")
+        rows = self.q(
+            "SELECT f.*, e.deleted, e.createdtime, e.modifiedtime FROM {p}faq f "
+            "JOIN {p}crmentity e ON e.crmid = f.id ORDER BY f.id"
+        )
         for row in rows:
             if row["deleted"]:
                 self.count("faq", "read")
                 self.count("faq", "skipped")
                 continue
-            self.upsert("faq", row["id"], "terasoft.faq", lambda row=row: {
-                "name": _text(row["question"]), "answer": _html(row["answer"]),
-                "category_id": self.faq_category(row["category"]),
-                "product_id": self.products.get(_text(row["product_id"]), False),
-                "is_published": _text(row["status"]).lower() in FAQ_PUBLISHED,
-            }, self.dt(row["createdtime"]), self.dt(row["modifiedtime"]), row["faq_no"])
+            self.upsert(
+                "faq",
+                row["id"],
+                "terasoft.faq",
+                lambda row=row: {
+                    "name": _text(row["question"]),
+                    "answer": _html(row["answer"]),
+                    "category_id": self.faq_category(row["category"]),
+                    "product_id": self.products.get(_text(row["product_id"]), False),
+                    "is_published": _text(row["status"]).lower() in FAQ_PUBLISHED,
+                },
+                self.dt(row["createdtime"]),
+                self.dt(row["modifiedtime"]),
+                row["faq_no"],
+            )
         self.batch_done("faq", len(rows), len(rows))
 
     def import_documents(self):
-        rows = self.q("SELECT n.*, e.deleted, e.createdtime, e.modifiedtime FROM {p}notes n "
-                      "JOIN {p}crmentity e ON e.crmid = n.notesid ORDER BY n.notesid")
+        rows = self.q(
+            "SELECT n.*, e.deleted, e.createdtime, e.modifiedtime FROM {p}notes n "
+            "JOIN {p}crmentity e ON e.crmid = n.notesid ORDER BY n.notesid"
+        )
         for row in rows:
             if row["deleted"]:
                 self.count("document", "read")
                 self.count("document", "skipped")
                 continue
-            self.upsert("document", row["notesid"], "terasoft.document", lambda row=row: self.document_vals(row),
-                        self.dt(row["createdtime"]), self.dt(row["modifiedtime"]), row["note_no"])
+            self.upsert(
+                "document",
+                row["notesid"],
+                "terasoft.document",
+                lambda row=row: self.document_vals(row),
+                self.dt(row["createdtime"]),
+                self.dt(row["modifiedtime"]),
+                row["note_no"],
+            )
         self.batch_done("document", len(rows), len(rows))
 
     def document_vals(self, row):
         if _text(row["filelocationtype"]).upper() == "E":
             raise VteImportError(f"external link {row['filename']!r}: not a file")
-        files = self.q("SELECT a.attachmentsid, a.name, a.path FROM {p}seattachmentsrel r "
-                       "JOIN {p}attachments a ON a.attachmentsid = r.attachmentsid WHERE r.crmid = %s "
-                       "ORDER BY a.attachmentsid DESC LIMIT 1", (row["notesid"],))
+        files = self.q(
+            "SELECT a.attachmentsid, a.name, a.path FROM {p}seattachmentsrel r "
+            "JOIN {p}attachments a ON a.attachmentsid = r.attachmentsid WHERE r.crmid = %s "
+            "ORDER BY a.attachmentsid DESC LIMIT 1",
+            (row["notesid"],),
+        )
         if not files:
             raise VteImportError("no file")
         data = self.storage_file(files[0]["path"], files[0]["attachmentsid"], files[0]["name"])
-        accounts = [r["crmid"] for r in self.q("SELECT crmid FROM {p}senotesrel WHERE notesid = %s",
-                                               (row["notesid"],))]
+        accounts = [r["crmid"] for r in self.q("SELECT crmid FROM {p}senotesrel WHERE notesid = %s", (row["notesid"],))]
         partner_ids = [self.xid("account", a) for a in accounts if self.xid("account", a)]
         return {
-            "name": _text(row["title"]), "description": _text(row["notecontent"]) or False,
-            "file": base64.b64encode(data), "file_name": _text(files[0]["name"]),
-            "visibility": "companies" if partner_ids else "all", "partner_ids": [(6, 0, partner_ids)],
-            "is_published": bool(row["filestatus"]), "date": self.dt(row["createdtime"]).date(),
+            "name": _text(row["title"]),
+            "description": _text(row["notecontent"]) or False,
+            "file": base64.b64encode(data),
+            "file_name": _text(files[0]["name"]),
+            "visibility": "companies" if partner_ids else "all",
+            "partner_ids": [(6, 0, partner_ids)],
+            "is_published": bool(row["filestatus"]),
+            "date": self.dt(row["createdtime"]).date(),
         }
 
     # ------------------------------------------------------------------ tickets
@@ -660,12 +853,15 @@ class _Importer:
         last, done = 0, 0
         started = time.time()
         while True:
-            rows = self.q(f"""
+            rows = self.q(
+                f"""
                 SELECT t.*, {contact_column} AS contact_ref, cf.*, e.deleted, e.createdtime, e.modifiedtime,
                        e.smownerid, e.description
                   FROM {{p}}troubletickets t JOIN {{p}}crmentity e ON e.crmid = t.ticketid
                   LEFT JOIN {{p}}ticketcf cf ON cf.ticketid = t.ticketid
-                 WHERE t.ticketid > %s ORDER BY t.ticketid LIMIT %s""", (last, self.batch_size))
+                 WHERE t.ticketid > %s ORDER BY t.ticketid LIMIT %s""",
+                (last, self.batch_size),
+            )
             if not rows:
                 break
             for row in rows:
@@ -673,13 +869,17 @@ class _Importer:
             ids = tuple(row["ticketid"] for row in rows if not row["deleted"])
             comments, attachments = {}, {}
             if ids:
-                for c in self.q("SELECT * FROM {p}ticketcomments WHERE ticketid IN %s "
-                                "ORDER BY createdtime, commentid", (ids,)):
+                for c in self.q(
+                    "SELECT * FROM {p}ticketcomments WHERE ticketid IN %s ORDER BY createdtime, commentid", (ids,)
+                ):
                     comments.setdefault(c["ticketid"], []).append(c)
-                for a in self.q("SELECT r.crmid, a.attachmentsid, a.name, a.path, e.deleted, e.createdtime "
-                                "FROM {p}seattachmentsrel r JOIN {p}attachments a ON a.attachmentsid = r.attachmentsid "
-                                "JOIN {p}crmentity e ON e.crmid = a.attachmentsid WHERE r.crmid IN %s "
-                                "ORDER BY a.attachmentsid", (ids,)):
+                for a in self.q(
+                    "SELECT r.crmid, a.attachmentsid, a.name, a.path, e.deleted, e.createdtime "
+                    "FROM {p}seattachmentsrel r JOIN {p}attachments a ON a.attachmentsid = r.attachmentsid "
+                    "JOIN {p}crmentity e ON e.crmid = a.attachmentsid WHERE r.crmid IN %s "
+                    "ORDER BY a.attachmentsid",
+                    (ids,),
+                ):
                     attachments.setdefault(a["crmid"], []).append(a)
             imported = []
             for row in rows:
@@ -688,12 +888,19 @@ class _Importer:
                     self.count("ticket", "skipped")
                     continue
                 ticket_comments = comments.get(row["ticketid"], [])
-                first_answer = next((self.dt(c["createdtime"]) for c in ticket_comments if c["ownertype"] == "user"),
-                                    None)
+                first_answer = next(
+                    (self.dt(c["createdtime"]) for c in ticket_comments if c["ownertype"] == "user"), None
+                )
                 self._ticket_row = (row, first_answer)
                 ticket, _changed = self.upsert(
-                    "ticket", row["ticketid"], "terasoft.ticket", lambda row=row: self.ticket_vals(row),
-                    self.dt(row["createdtime"]), self.dt(row["modifiedtime"]), row["ticket_no"])
+                    "ticket",
+                    row["ticketid"],
+                    "terasoft.ticket",
+                    lambda row=row: self.ticket_vals(row),
+                    self.dt(row["createdtime"]),
+                    self.dt(row["modifiedtime"]),
+                    row["ticket_no"],
+                )
                 if ticket:
                     imported.append((ticket, row, ticket_comments))
                     self.import_attachments(ticket, attachments.get(row["ticketid"], []))
@@ -739,8 +946,13 @@ class _Importer:
     def after_save_ticket(self, record, created, modified):
         row, first_answer = self._ticket_row
         self.env["terasoft.vte.import"]._vte_set_ticket_state(
-            record, row["_state"], _text(row["ticket_no"]), created, modified,
-            date_taken=first_answer if row["_state"] != "new" else None)
+            record,
+            row["_state"],
+            _text(row["ticket_no"]),
+            created,
+            modified,
+            date_taken=first_answer if row["_state"] != "new" else None,
+        )
 
     def set_dates(self, record, created, modified):
         if record._name == "terasoft.ticket":
@@ -748,8 +960,10 @@ class _Importer:
         self._set_dates_sql(record, created, modified)
 
     def _set_dates_sql(self, record, created, modified):
-        self.env.cr.execute(f'UPDATE "{record._table}" SET create_date = %s, write_date = %s WHERE id = %s',
-                            (created, modified, record.id))
+        self.env.cr.execute(
+            f'UPDATE "{record._table}" SET create_date = %s, write_date = %s WHERE id = %s',
+            (created, modified, record.id),
+        )
         record.invalidate_recordset(["create_date", "write_date"])
 
     def import_comments(self, tickets):
@@ -784,9 +998,15 @@ class _Importer:
         for ticket, _row, new in todo:
             for c in new:
                 # reply_to: these messages were never emailed; computing one per message is costly
-                vals = {"model": "terasoft.ticket", "res_id": ticket.id, "message_type": "comment",
-                        "subtype_id": subtype.id, "body": _html(c["comments"]) or "",
-                        "date": self.dt(c["createdtime"]), "reply_to": False}
+                vals = {
+                    "model": "terasoft.ticket",
+                    "res_id": ticket.id,
+                    "message_type": "comment",
+                    "subtype_id": subtype.id,
+                    "body": _html(c["comments"]) or "",
+                    "date": self.dt(c["createdtime"]),
+                    "reply_to": False,
+                }
                 if c["ownertype"] == "customer":
                     vals["author_id"] = self.xid("contact", c["ownerid"]) or ticket.partner_id.id or False
                 else:
@@ -797,11 +1017,14 @@ class _Importer:
                 vals_list.append(vals)
                 keys.append(f"vte_comment_{c['commentid']}")
         messages = self.env["mail.message"].create(vals_list)
-        self.env["ir.model.data"].create([
-            {"module": MODULE, "name": key, "model": "mail.message", "res_id": message.id, "noupdate": True}
-            for key, message in zip(keys, messages)])
+        self.env["ir.model.data"].create(
+            [
+                {"module": MODULE, "name": key, "model": "mail.message", "res_id": message.id, "noupdate": True}
+                for key, message in zip(keys, messages, strict=True)
+            ]
+        )
         self.env.flush_all()
-        for key, message in zip(keys, messages):
+        for key, message in zip(keys, messages, strict=True):
             self.xids[key] = message.id
         last_customer = {}
         for ticket, _row, new in todo:
@@ -809,9 +1032,12 @@ class _Importer:
             if dates:
                 last_customer[ticket.id] = max(dates)
         for ticket_id, date in last_customer.items():  # the autoclose countdown reads it
-            self.env.cr.execute("""
+            self.env.cr.execute(
+                """
                 UPDATE terasoft_ticket SET date_last_customer_message = GREATEST(date_last_customer_message, %s)
-                 WHERE id = %s""", (date, ticket_id))
+                 WHERE id = %s""",
+                (date, ticket_id),
+            )
         self.count("comment", "created", len(keys))
 
     def import_attachments(self, ticket, attachments):
@@ -826,8 +1052,9 @@ class _Importer:
             try:
                 with self.env.cr.savepoint():
                     data = self.storage_file(a["path"], a["attachmentsid"], a["name"])
-                    attachment = self.env["ir.attachment"].create({
-                        "name": _text(a["name"]), "raw": data, "res_model": "terasoft.ticket", "res_id": ticket.id})
+                    attachment = self.env["ir.attachment"].create(
+                        {"name": _text(a["name"]), "raw": data, "res_model": "terasoft.ticket", "res_id": ticket.id}
+                    )
                     self.set_xid("attachment", a["attachmentsid"], attachment)
                     self._set_dates_sql(attachment, self.dt(a["createdtime"]), self.dt(a["createdtime"]))
             except Exception as error:  # noqa: BLE001
@@ -838,11 +1065,14 @@ class _Importer:
     # ------------------------------------------------------------------ sequences
     def update_sequences(self):
         """TT/ACC/CON continue after the highest number VTE ever gave (deleted rows included)."""
-        for table, column, xmlid in (("troubletickets", "ticket_no", "terasoft_portal.ir_sequence_ticket"),
-                                     ("account", "account_no", "terasoft_portal.ir_sequence_partner_company"),
-                                     ("contactdetails", "contact_no", "terasoft_portal.ir_sequence_partner_person")):
-            highest = self.q(f"SELECT MAX(CAST(REGEXP_REPLACE({column}, '[^0-9]', '') AS UNSIGNED)) AS n "
-                             f"FROM {{p}}{table}")[0]["n"]
+        for table, column, xmlid in (
+            ("troubletickets", "ticket_no", "terasoft_portal.ir_sequence_ticket"),
+            ("account", "account_no", "terasoft_portal.ir_sequence_partner_company"),
+            ("contactdetails", "contact_no", "terasoft_portal.ir_sequence_partner_person"),
+        ):
+            highest = self.q(
+                f"SELECT MAX(CAST(REGEXP_REPLACE({column}, '[^0-9]', '') AS UNSIGNED)) AS n FROM {{p}}{table}"
+            )[0]["n"]
             sequence = self.env.ref(xmlid, raise_if_not_found=False)
             if not sequence or not highest:
                 continue
@@ -857,12 +1087,16 @@ def format_report(report):
     """The report as text lines (CLI, make import-vte)."""
     lines = [f"{'kind':<12} {'read':>7} {'created':>8} {'updated':>8} {'unchanged':>10} {'skipped':>8}"]
     for kind, counts in report["counts"].items():
-        lines.append(f"{kind:<12} {counts['read']:>7} {counts['created']:>8} {counts['updated']:>8} "
-                     f"{counts['unchanged']:>10} {counts['skipped']:>8}")
+        lines.append(
+            f"{kind:<12} {counts['read']:>7} {counts['created']:>8} {counts['updated']:>8} "
+            f"{counts['unchanged']:>10} {counts['skipped']:>8}"
+        )
     if report.get("sequences"):
         lines.append("next numbers: " + ", ".join(f"{k}{v}" for k, v in report["sequences"].items()))
     if report["errors"]:
         lines.append(f"{len(report['errors'])} rows not imported:")
-        lines += [f"  {e['kind']} {e['vte_id']}{' ' + e['number'] if e['number'] else ''}: {e['reason']}"
-                  for e in report["errors"]]
+        lines += [
+            f"  {e['kind']} {e['vte_id']}{' ' + e['number'] if e['number'] else ''}: {e['reason']}"
+            for e in report["errors"]
+        ]
     return lines

@@ -5,24 +5,25 @@ test checks one behaviour (reconciliation, second run, delta, broken rows, no em
 
 Without MariaDB these tests fail (setUpClass raises with the reason): never skipped.
 """
+
 import datetime
 import os
 import shutil
 import subprocess
 import tempfile
-
 from unittest.mock import patch
 
 import pymysql.cursors
 import pytz
+
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.base.models.ir_cron import IrCron
 from odoo.addons.terasoft_vte_import.models.terasoft_vte_import import MODULE, STATE_MAP
 from odoo.addons.terasoft_vte_import.tools.mariadb import (
     MariaDBUnavailable,
     PrivateMariaDB,
 )
-from odoo.tests import HttpCase, tagged
-
-from odoo.addons.base.models.ir_cron import IrCron
 
 from . import vte_fixture
 
@@ -37,7 +38,6 @@ def utc(value):
 
 @tagged("post_install", "-at_install")
 class TestVteImport(HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -72,7 +72,8 @@ class TestVteImport(HttpCase):
     @classmethod
     def _import(cls, **kwargs):
         return cls.env["terasoft.vte.import"]._run(
-            cls.server.source(cls.vte_db), storage=cls.storage, prefix=PREFIX, **kwargs)
+            cls.server.source(cls.vte_db), storage=cls.storage, prefix=PREFIX, **kwargs
+        )
 
     def vte(self, sql, params=None):
         with self.conn.cursor() as cr:
@@ -91,34 +92,40 @@ class TestVteImport(HttpCase):
         counts = self.report["counts"]
         live = {
             "account": "SELECT COUNT(*) FROM {p}account a JOIN {p}crmentity e ON e.crmid = a.accountid "
-                       "WHERE e.deleted = 0",
+            "WHERE e.deleted = 0",
             "contact": "SELECT COUNT(*) FROM {p}contactdetails c JOIN {p}crmentity e ON e.crmid = c.contactid "
-                       "WHERE e.deleted = 0",
+            "WHERE e.deleted = 0",
             "ticket": "SELECT COUNT(*) FROM {p}troubletickets t JOIN {p}crmentity e ON e.crmid = t.ticketid "
-                      "WHERE e.deleted = 0",
+            "WHERE e.deleted = 0",
             "faq": "SELECT COUNT(*) FROM {p}faq f JOIN {p}crmentity e ON e.crmid = f.id WHERE e.deleted = 0",
             "document": "SELECT COUNT(*) FROM {p}notes n JOIN {p}crmentity e ON e.crmid = n.notesid "
-                        "WHERE e.deleted = 0",
+            "WHERE e.deleted = 0",
         }
         broken = {"contact": 1, "ticket": 1}
         for kind, sql in live.items():
             expected = list(self.vte(sql)[0].values())[0] - broken.get(kind, 0)
             self.assertEqual(counts[kind]["created"], expected, kind)
             self.assertEqual(len(self.imported(kind)), expected, kind)
-        comments = self.vte("SELECT COUNT(*) AS n FROM {p}ticketcomments c JOIN {p}crmentity e ON e.crmid = c.ticketid "
-                            "WHERE e.deleted = 0 AND c.ticketid != %s", (self.fx.broken["ticket"],))[0]["n"]
+        comments = self.vte(
+            "SELECT COUNT(*) AS n FROM {p}ticketcomments c JOIN {p}crmentity e ON e.crmid = c.ticketid "
+            "WHERE e.deleted = 0 AND c.ticketid != %s",
+            (self.fx.broken["ticket"],),
+        )[0]["n"]
         self.assertEqual(counts["comment"]["created"], comments)
         self.assertEqual(len(self.imported("attachment")), counts["attachment"]["created"])
         self.assertGreater(counts["attachment"]["created"], 50)
 
     def test_tickets_field_by_field(self):
-        rows = self.vte("""
+        rows = self.vte(
+            """
             SELECT t.*, e.createdtime, e.modifiedtime, e.description, c.contact_no, a.account_no, cf.cf_903
               FROM {p}troubletickets t JOIN {p}crmentity e ON e.crmid = t.ticketid
               JOIN {p}contactdetails c ON c.contactid = t.contact_id
               JOIN {p}account a ON a.accountid = c.accountid
               LEFT JOIN {p}ticketcf cf ON cf.ticketid = t.ticketid
-             WHERE e.deleted = 0 AND t.ticketid != %s""", (self.fx.broken["ticket"],))
+             WHERE e.deleted = 0 AND t.ticketid != %s""",
+            (self.fx.broken["ticket"],),
+        )
         self.assertGreater(len(rows), 200)
         insolvent = self.vte("SELECT accountid FROM {p}accountscf WHERE cf_701 = '1'")[0]["accountid"]
         seen_states = set()
@@ -135,29 +142,55 @@ class TestVteImport(HttpCase):
             self.assertEqual(ticket.product_version, row["cf_903"])
             self.assertIn(row["description"].splitlines()[0], ticket.description)
             if self.record("account", insolvent) == ticket.commercial_partner_id and state in (
-                    "new", "waiting_support", "waiting_customer", "in_progress", "planned",
-                    "waiting_development", "resolved"):
+                "new",
+                "waiting_support",
+                "waiting_customer",
+                "in_progress",
+                "planned",
+                "waiting_development",
+                "resolved",
+            ):
                 self.assertEqual((ticket.state, ticket.state_before_block), ("blocked", state))
             else:
                 self.assertEqual(ticket.state, state, row["ticket_no"])
             seen_states.add(ticket.state)
             if row["solution"]:
                 self.assertIn(row["solution"], ticket.solution)
-        self.assertEqual(seen_states, {"new", "waiting_support", "waiting_customer", "in_progress", "planned",
-                                       "waiting_development", "resolved", "closed", "blocked", "discarded"})
+        self.assertEqual(
+            seen_states,
+            {
+                "new",
+                "waiting_support",
+                "waiting_customer",
+                "in_progress",
+                "planned",
+                "waiting_development",
+                "resolved",
+                "closed",
+                "blocked",
+                "discarded",
+            },
+        )
 
     def test_comments_keep_author_date_and_order(self):
         ticket_id = self.fx.tickets[7]
         ticket = self.record("ticket", ticket_id)
         comments = self.vte("SELECT * FROM {p}ticketcomments WHERE ticketid = %s ORDER BY createdtime", (ticket_id,))
-        messages = ticket._portal_messages() if hasattr(ticket, "_portal_messages") else self.env["mail.message"].search(
-            [("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("message_type", "=", "comment")],
-            order="date asc, id asc")
+        messages = (
+            ticket._portal_messages()
+            if hasattr(ticket, "_portal_messages")
+            else self.env["mail.message"].search(
+                [("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("message_type", "=", "comment")],
+                order="date asc, id asc",
+            )
+        )
         self.assertEqual([m.date for m in messages], [utc(c["createdtime"]) for c in comments])
-        self.assertEqual(ticket.date_last_customer_message,
-                         max(utc(c["createdtime"]) for c in comments if c["ownertype"] == "customer"))
+        self.assertEqual(
+            ticket.date_last_customer_message,
+            max(utc(c["createdtime"]) for c in comments if c["ownertype"] == "customer"),
+        )
         support_partner = self.env["res.users"].search([("login", "=", "supporto@example.com")]).partner_id
-        for comment, message in zip(comments, messages):
+        for comment, message in zip(comments, messages, strict=False):
             self.assertIn(comment["comments"], message.body)
             self.assertFalse(message.subtype_id.internal)
             if comment["ownertype"] == "customer":
@@ -166,41 +199,76 @@ class TestVteImport(HttpCase):
                 self.assertEqual(message.author_id, support_partner)
 
     def test_attachments_with_original_names_and_content(self):
-        rows = self.vte("SELECT r.crmid, a.* FROM {p}seattachmentsrel r JOIN {p}attachments a "
-                        "ON a.attachmentsid = r.attachmentsid JOIN {p}troubletickets t ON t.ticketid = r.crmid "
-                        "WHERE a.attachmentsid != %s", (self.fx.broken["attachment"],))
+        rows = self.vte(
+            "SELECT r.crmid, a.* FROM {p}seattachmentsrel r JOIN {p}attachments a "
+            "ON a.attachmentsid = r.attachmentsid JOIN {p}troubletickets t ON t.ticketid = r.crmid "
+            "WHERE a.attachmentsid != %s",
+            (self.fx.broken["attachment"],),
+        )
         self.assertGreater(len(rows), 50)
         for row in rows[:20]:
             attachment = self.record("attachment", row["attachmentsid"])
             self.assertEqual(attachment.name, row["name"])
-            self.assertEqual((attachment.res_model, attachment.res_id),
-                             ("terasoft.ticket", self.record("ticket", row["crmid"]).id))
+            self.assertEqual(
+                (attachment.res_model, attachment.res_id), ("terasoft.ticket", self.record("ticket", row["crmid"]).id)
+            )
             self.assertIn(b"Log errore ticket", attachment.raw)
 
     def test_accounts_contacts_and_portal_users(self):
-        row = self.vte("SELECT * FROM {p}account a JOIN {p}accountscf cf ON cf.accountid = a.accountid "
-                       "JOIN {p}accountbillads b ON b.accountaddressid = a.accountid WHERE cf_701 = '1'")[0]
+        row = self.vte(
+            "SELECT * FROM {p}account a JOIN {p}accountscf cf ON cf.accountid = a.accountid "
+            "JOIN {p}accountbillads b ON b.accountaddressid = a.accountid WHERE cf_701 = '1'"
+        )[0]
         company = self.record("account", row["accountid"])
-        self.assertRecordValues(company, [{
-            "name": row["accountname"], "ref": row["account_no"], "is_company": True, "insolvent": True,
-            "fiscal_code": row["cf_702"], "vat": row["cf_703"], "min_onsite_visits": row["cf_704"],
-            "last_onsite_visit_date": row["cf_705"], "market": row["cf_706"], "employee_count": row["cf_708"],
-            "payslip_count": row["cf_709"], "sdi_enabled": row["cf_710"] == "1", "street": row["bill_street"],
-            "city": row["bill_city"], "zip": row["bill_code"], "phone": row["phone"], "fax": row["fax"],
-            "stock_code": row["tickersymbol"], "email": row["email1"],
-        }])
-        contacts = self.vte("SELECT c.*, cd.*, pi.isactive FROM {p}contactdetails c "
-                            "JOIN {p}customerdetails cd ON cd.customerid = c.contactid "
-                            "LEFT JOIN {p}portalinfo pi ON pi.id = c.contactid WHERE c.accountid = %s",
-                            (row["accountid"],))
+        self.assertRecordValues(
+            company,
+            [
+                {
+                    "name": row["accountname"],
+                    "ref": row["account_no"],
+                    "is_company": True,
+                    "insolvent": True,
+                    "fiscal_code": row["cf_702"],
+                    "vat": row["cf_703"],
+                    "min_onsite_visits": row["cf_704"],
+                    "last_onsite_visit_date": row["cf_705"],
+                    "market": row["cf_706"],
+                    "employee_count": row["cf_708"],
+                    "payslip_count": row["cf_709"],
+                    "sdi_enabled": row["cf_710"] == "1",
+                    "street": row["bill_street"],
+                    "city": row["bill_city"],
+                    "zip": row["bill_code"],
+                    "phone": row["phone"],
+                    "fax": row["fax"],
+                    "stock_code": row["tickersymbol"],
+                    "email": row["email1"],
+                }
+            ],
+        )
+        contacts = self.vte(
+            "SELECT c.*, cd.*, pi.isactive FROM {p}contactdetails c "
+            "JOIN {p}customerdetails cd ON cd.customerid = c.contactid "
+            "LEFT JOIN {p}portalinfo pi ON pi.id = c.contactid WHERE c.accountid = %s",
+            (row["accountid"],),
+        )
         for contact_row in contacts:
             partner = self.record("contact", contact_row["contactid"])
-            self.assertRecordValues(partner, [{
-                "ref": contact_row["contact_no"], "first_name": contact_row["firstname"],
-                "last_name": contact_row["lastname"], "email": contact_row["email"], "parent_id": company.id,
-                "support_start_date": contact_row["support_start_date"],
-                "support_end_date": contact_row["support_end_date"], "function": contact_row["title"],
-            }])
+            self.assertRecordValues(
+                partner,
+                [
+                    {
+                        "ref": contact_row["contact_no"],
+                        "first_name": contact_row["firstname"],
+                        "last_name": contact_row["lastname"],
+                        "email": contact_row["email"],
+                        "parent_id": company.id,
+                        "support_start_date": contact_row["support_start_date"],
+                        "support_end_date": contact_row["support_end_date"],
+                        "function": contact_row["title"],
+                    }
+                ],
+            )
             user = partner.with_context(active_test=False).user_ids
             if contact_row["portal"] == "1":
                 self.assertEqual(len(user), 1)
@@ -231,23 +299,28 @@ class TestVteImport(HttpCase):
         self.assertEqual({row["setype"] for row in deleted}, set(kinds))
         for row in deleted:
             self.assertIsNone(self.record(kinds[row["setype"]], row["crmid"]))
-        number = self.vte("SELECT t.ticket_no FROM {p}troubletickets t JOIN {p}crmentity e ON e.crmid = t.ticketid "
-                          "WHERE e.deleted = 1")[0]["ticket_no"]
+        number = self.vte(
+            "SELECT t.ticket_no FROM {p}troubletickets t JOIN {p}crmentity e ON e.crmid = t.ticketid "
+            "WHERE e.deleted = 1"
+        )[0]["ticket_no"]
         self.assertFalse(self.env["terasoft.ticket"].search([("number", "=", number)]))
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Cliente Cancellato S.r.l.")]))
 
     def test_sequences_continue_after_the_highest_vte_number(self):
         highest = self.vte("SELECT MAX(CAST(SUBSTRING(ticket_no, 3) AS UNSIGNED)) AS n FROM {p}troubletickets")[0]["n"]
-        ticket = self.env["terasoft.ticket"].create({
-            "name": "Nuovo dopo l'import", "category_id": self.env["terasoft.ticket.category"].search([], limit=1).id})
+        ticket = self.env["terasoft.ticket"].create(
+            {"name": "Nuovo dopo l'import", "category_id": self.env["terasoft.ticket.category"].search([], limit=1).id}
+        )
         self.assertGreater(int(ticket.number[2:]), highest)
         highest_acc = self.vte("SELECT MAX(CAST(SUBSTRING(account_no, 4) AS UNSIGNED)) AS n FROM {p}account")[0]["n"]
         # only customers are numbered (terasoft_portal's res.partner): a customer company and its contact
         company = self.env["res.partner"].create(
-            {"name": "Nuova Azienda", "is_company": True, "customer_type": "customer"})
+            {"name": "Nuova Azienda", "is_company": True, "customer_type": "customer"}
+        )
         self.assertGreater(int(company.ref[3:]), highest_acc)
-        highest_con = self.vte("SELECT MAX(CAST(SUBSTRING(contact_no, 4) AS UNSIGNED)) AS n "
-                               "FROM {p}contactdetails")[0]["n"]
+        highest_con = self.vte("SELECT MAX(CAST(SUBSTRING(contact_no, 4) AS UNSIGNED)) AS n FROM {p}contactdetails")[0][
+            "n"
+        ]
         person = self.env["res.partner"].create({"name": "Nuovo Contatto", "parent_id": company.id})
         self.assertGreater(int(person.ref[3:]), highest_con)
 
@@ -265,16 +338,25 @@ class TestVteImport(HttpCase):
         self.assertEqual(self.env["mail.mail"].search_count([]), self.mail_before)
         self.assertEqual(self.env["mail.notification"].search_count([]), self.notif_before)
         tickets = self.env["terasoft.ticket"].browse([d.res_id for d in self.imported("ticket")])
-        self.assertFalse(self.env["mail.message"].search_count([
-            ("model", "=", "terasoft.ticket"), ("res_id", "in", tickets.ids),
-            ("message_type", "in", ("auto_comment", "notification", "email_outgoing"))]))
+        self.assertFalse(
+            self.env["mail.message"].search_count(
+                [
+                    ("model", "=", "terasoft.ticket"),
+                    ("res_id", "in", tickets.ids),
+                    ("message_type", "in", ("auto_comment", "notification", "email_outgoing")),
+                ]
+            )
+        )
         # nor does the next SLA scan report the breaches of VTE's past
         self.assertTrue(tickets.filtered(lambda t: t.state == "new" and t.sla_status == "breached"))
         # ir.cron._commit_progress commits, which a test cursor refuses: a no-op here
         with patch.object(IrCron, "_commit_progress", lambda self, processed=0, **kw: True):
             self.env["terasoft.ticket"]._cron_sla_scan()
-        self.assertFalse(self.env["mail.activity"].search_count([
-            ("res_model", "=", "terasoft.ticket"), ("res_id", "in", tickets.ids)]))
+        self.assertFalse(
+            self.env["mail.activity"].search_count(
+                [("res_model", "=", "terasoft.ticket"), ("res_id", "in", tickets.ids)]
+            )
+        )
         self.assertEqual(self.env["mail.mail"].search_count([]), self.mail_before)
 
     # ------------------------------------------------------------------ runs after the first
@@ -295,15 +377,20 @@ class TestVteImport(HttpCase):
 
     def test_delta_run_picks_up_edits_comments_and_new_tickets(self):
         edited_id = self.fx.tickets[0]  # "Aperto" in VTE
-        row = self.vte("SELECT t.title, t.status, e.modifiedtime FROM {p}troubletickets t "
-                       "JOIN {p}crmentity e ON e.crmid = t.ticketid WHERE t.ticketid = %s", (edited_id,))[0]
+        row = self.vte(
+            "SELECT t.title, t.status, e.modifiedtime FROM {p}troubletickets t "
+            "JOIN {p}crmentity e ON e.crmid = t.ticketid WHERE t.ticketid = %s",
+            (edited_id,),
+        )[0]
         self.addCleanup(self._restore, edited_id, row["title"], row["status"], row["modifiedtime"])
         later = datetime.datetime(2026, 3, 2, 10, 0, 0)
         self._restore(edited_id, "Titolo corretto", "Chiuso", later)
         commented_id = self.fx.tickets[1]
-        self.vte("INSERT INTO {p}ticketcomments (ticketid, comments, ownerid, ownertype, createdtime) "
-                 "VALUES (%s, 'Nuovo commento del cliente', %s, 'customer', %s)",
-                 (commented_id, self.fx.contacts[1][0], later))
+        self.vte(
+            "INSERT INTO {p}ticketcomments (ticketid, comments, ownerid, ownertype, createdtime) "
+            "VALUES (%s, 'Nuovo commento del cliente', %s, 'customer', %s)",
+            (commented_id, self.fx.contacts[1][0], later),
+        )
         self.addCleanup(self.vte, "DELETE FROM {p}ticketcomments WHERE comments = 'Nuovo commento del cliente'")
         fx = vte_fixture.Fixture(self.conn, PREFIX, self.storage, seed=2)
         fx.next_crmid, fx.counters["TT"] = 900000, 40000
@@ -341,14 +428,21 @@ class TestVteImport(HttpCase):
     def test_configuration_maps_unknown_picklist_values(self):
         report = self._import(dry_run=True, config={"state_map": {"Sconosciuto": "waiting_support"}})
         self.assertEqual(report["counts"]["ticket"]["created"], 1)  # the row with the unknown status
-        self.assertNotIn(("ticket", self.fx.broken["ticket"]),
-                         {(e["kind"], e["vte_id"]) for e in report["errors"]})
+        self.assertNotIn(("ticket", self.fx.broken["ticket"]), {(e["kind"], e["vte_id"]) for e in report["errors"]})
 
     def test_dump_file_loaded_into_the_private_server_and_read_by_url(self):
         dump = os.path.join(self.tmp, "vte.sql")
         with open(dump, "w") as out:
-            subprocess.run([shutil.which("mariadb-dump") or shutil.which("mysqldump"), f"--socket={self.server.socket}",
-                            "-uroot", self.vte_db], stdout=out, check=True)
+            subprocess.run(
+                [
+                    shutil.which("mariadb-dump") or shutil.which("mysqldump"),
+                    f"--socket={self.server.socket}",
+                    "-uroot",
+                    self.vte_db,
+                ],
+                stdout=out,
+                check=True,
+            )
         copy = f"{self.vte_db}_dump"
         self.server.load_dump(copy, dump)
         self.addCleanup(self.server.connect().cursor().execute, f"DROP DATABASE IF EXISTS `{copy}`")
@@ -365,10 +459,12 @@ class TestVteImport(HttpCase):
         user = partner.user_ids
         self.assertTrue(user.active)
         user.password = "vte-import-portal"
-        tickets = self.env["terasoft.ticket"].search([("commercial_partner_id", "=", self.record("account",
-                                                                                                   account_id).id)])
-        other = self.env["terasoft.ticket"].search([
-            ("commercial_partner_id", "=", self.record("account", self.fx.accounts[0]).id)], limit=1)
+        tickets = self.env["terasoft.ticket"].search(
+            [("commercial_partner_id", "=", self.record("account", account_id).id)]
+        )
+        other = self.env["terasoft.ticket"].search(
+            [("commercial_partner_id", "=", self.record("account", self.fx.accounts[0]).id)], limit=1
+        )
         self.assertTrue(tickets and other)
         self.authenticate(user.login, "vte-import-portal")
         response = self.url_open("/my/tickets?filterby=all")

@@ -10,6 +10,7 @@ custom fields (one insolvent), contacts with support periods and portal access, 
 tickets in every VTE status with comments by both sides, attachments on disk (under
 ``storage/``), FAQ, documents, and deleted rows (``deleted=1``).
 """
+
 import datetime
 import os
 import random
@@ -167,26 +168,67 @@ CUSTOM_FIELDS = [
     (13, "cf_902", "ticketcf", "15", "Tipo Ticket"),
     (13, "cf_903", "ticketcf", "1", "Versione"),
 ]
-STATUSES = ["Aperto", "Attesa SUPPORTO", "Attesa CLIENTE", "In corso", "Pianificato", "Attesa PROGRAMMAZIONE",
-            "Risolto", "Chiuso", "Bloccato", "NON CONSIDERARE"]
+STATUSES = [
+    "Aperto",
+    "Attesa SUPPORTO",
+    "Attesa CLIENTE",
+    "In corso",
+    "Pianificato",
+    "Attesa PROGRAMMAZIONE",
+    "Risolto",
+    "Chiuso",
+    "Bloccato",
+    "NON CONSIDERARE",
+]
 PRIORITIES = ["Non urgente", "Media", "Urgente"]
 SEVERITIES = ["Non Bloccante", "Bloccante"]
 CATEGORIES = ["Paghe", "Presenze Project", "Contabilità", "HR Portal"]
 TYPES = ["Chiarimento", "Anomalia", "Richiesta"]
 CHANNELS = ["Mail", "Telefono", "Portale"]
-COMPANIES = ["Alfa Elaborazioni S.r.l.", "Studio Bianchi & Associati", "Gamma Paghe S.p.A.", "Delta Servizi Srl",
-             "Epsilon Consulting S.r.l.", "Zeta Cooperativa Sociale", "Eta Costruzioni S.p.A.", "Theta Studio Srl"]
-CITIES = [("ROMA", "RM", "00128"), ("MILANO", "MI", "20121"), ("TORINO", "TO", "10121"), ("NAPOLI", "NA", "80133"),
-          ("BOLOGNA", "BO", "40121"), ("FIRENZE", "FI", "50122")]
+COMPANIES = [
+    "Alfa Elaborazioni S.r.l.",
+    "Studio Bianchi & Associati",
+    "Gamma Paghe S.p.A.",
+    "Delta Servizi Srl",
+    "Epsilon Consulting S.r.l.",
+    "Zeta Cooperativa Sociale",
+    "Eta Costruzioni S.p.A.",
+    "Theta Studio Srl",
+]
+CITIES = [
+    ("ROMA", "RM", "00128"),
+    ("MILANO", "MI", "20121"),
+    ("TORINO", "TO", "10121"),
+    ("NAPOLI", "NA", "80133"),
+    ("BOLOGNA", "BO", "40121"),
+    ("FIRENZE", "FI", "50122"),
+]
 FIRST = ["Giulia", "Marco", "Sara", "Luca", "Francesca", "Alessandro", "Chiara", "Davide", "Elena", "Paolo"]
 LAST = ["Rossi", "Bianchi", "Esposito", "Romano", "Colombo", "Ricci", "Marino", "Greco", "Bruno", "Gallo"]
-TITLES = ["Creazione giustificativo maternità facoltativa", "Errore calcolo TFR", "Cedolino con netto negativo",
-          "Stampa F24 non allineata", "Import timbrature fallito", "Nuovo CCNL commercio", "Accesso HR Portal negato",
-          "Registrazione fattura elettronica", "Chiusura bilancio: quadratura IVA", "Export presenze per paghe"]
-USER_COMMENTS = ["Buongiorno, abbiamo preso in carico la richiesta.", "Può inviarci uno screenshot dell'errore?",
-                 "Abbiamo rilasciato la correzione nella versione 19.03.04.", "Verificato: il problema è risolto."]
-CUSTOMER_COMMENTS = ["Ecco lo screenshot richiesto.", "Grazie, ora funziona.", "Il problema si ripresenta dopo "
-                     "l'aggiornamento.", "Potete richiamarmi in mattinata?"]
+TITLES = [
+    "Creazione giustificativo maternità facoltativa",
+    "Errore calcolo TFR",
+    "Cedolino con netto negativo",
+    "Stampa F24 non allineata",
+    "Import timbrature fallito",
+    "Nuovo CCNL commercio",
+    "Accesso HR Portal negato",
+    "Registrazione fattura elettronica",
+    "Chiusura bilancio: quadratura IVA",
+    "Export presenze per paghe",
+]
+USER_COMMENTS = [
+    "Buongiorno, abbiamo preso in carico la richiesta.",
+    "Può inviarci uno screenshot dell'errore?",
+    "Abbiamo rilasciato la correzione nella versione 19.03.04.",
+    "Verificato: il problema è risolto.",
+]
+CUSTOMER_COMMENTS = [
+    "Ecco lo screenshot richiesto.",
+    "Grazie, ora funziona.",
+    "Il problema si ripresenta dopo l'aggiornamento.",
+    "Potete richiamarmi in mattinata?",
+]
 
 BASE_DATE = datetime.datetime(2023, 1, 9, 9, 0, 0)
 
@@ -199,11 +241,16 @@ def create_schema(conn, prefix="vtiger_"):
         cr.executemany(
             f"INSERT INTO {prefix}field (tabid, columnname, tablename, uitype, fieldname, fieldlabel, typeofdata) "
             "VALUES (%s, %s, %s, %s, %s, %s, 'V~O')",
-            [(tab, col, prefix + table, uitype, col, label) for tab, col, table, uitype, label in CUSTOM_FIELDS])
-        for table, values in (("ticketstatus", STATUSES), ("ticketpriorities", PRIORITIES),
-                              ("ticketseverities", SEVERITIES), ("ticketcategories", CATEGORIES),
-                              ("faqcategories", ["Paghe", "Presenze", "Generale"]),
-                              ("faqstatus", ["Draft", "Reviewed", "Published", "Obsolete"])):
+            [(tab, col, prefix + table, uitype, col, label) for tab, col, table, uitype, label in CUSTOM_FIELDS],
+        )
+        for table, values in (
+            ("ticketstatus", STATUSES),
+            ("ticketpriorities", PRIORITIES),
+            ("ticketseverities", SEVERITIES),
+            ("ticketcategories", CATEGORIES),
+            ("faqcategories", ["Paghe", "Presenze", "Generale"]),
+            ("faqstatus", ["Draft", "Reviewed", "Published", "Obsolete"]),
+        ):
             cr.executemany(f"INSERT INTO {prefix}{table} ({table}) VALUES (%s)", [(v,) for v in values])
 
 
@@ -242,7 +289,9 @@ class Fixture:
             if self.entities:
                 cr.executemany(
                     f"INSERT INTO {self.p}crmentity (crmid, smcreatorid, smownerid, modifiedby, setype, description, "
-                    "createdtime, modifiedtime, deleted) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", self.entities)
+                    "createdtime, modifiedtime, deleted) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    self.entities,
+                )
             for (table, columns), rows in self.rows.items():
                 marks = ", ".join(["%s"] * len(columns.split(",")))
                 cr.executemany(f"INSERT INTO {self.p}{table} ({columns}) VALUES ({marks})", rows)
@@ -251,8 +300,11 @@ class Fixture:
     # ------------------------------------------------------------------ kinds
     def user(self, user_name, first, last, email):
         with self.conn.cursor() as cr:
-            cr.execute(f"INSERT INTO {self.p}users (user_name, user_password, first_name, last_name, email1, status) "
-                       "VALUES (%s, '$1$secret', %s, %s, %s, 'Active')", (user_name, first, last, email))
+            cr.execute(
+                f"INSERT INTO {self.p}users (user_name, user_password, first_name, last_name, email1, status) "
+                "VALUES (%s, '$1$secret', %s, %s, %s, 'Active')",
+                (user_name, first, last, email),
+            )
             self.users.append(cr.lastrowid)
             return cr.lastrowid
 
@@ -265,20 +317,52 @@ class Fixture:
         crmid = self._entity("Accounts", created, deleted=deleted, description="Cliente storico")
         city, state, zipcode = self.rnd.choice(CITIES)
         vat = f"{self.rnd.randrange(10**10, 10**11):011d}"
-        self._add("account", "accountid, account_no, accountname, account_type, tickersymbol, phone, otherphone, "
-                  "email1, email2, website, fax, employees",
-                  (crmid, self._number("ACC"), name, "Customer", str(self.rnd.randrange(100000, 999999)),
-                   "06 5404386", "06 5404387", f"info@{crmid}.example.it", f"pec@{crmid}.example.it",
-                   f"https://www.{crmid}.example.it", "06 5073210", self.rnd.randrange(5, 200)))
-        self._add("accountbillads", "accountaddressid, bill_city, bill_code, bill_country, bill_state, bill_street",
-                  (crmid, city, zipcode, "Italia", state, f"VIA CARMELO MAESTRINI, {crmid % 300}"))
-        self._add("accountshipads", "accountaddressid, ship_city, ship_code, ship_country, ship_state, ship_street",
-                  (crmid, city, zipcode, "Italia", state, f"VIA ROMA, {crmid % 50}"))
-        self._add("accountscf", "accountid, cf_701, cf_702, cf_703, cf_704, cf_705, cf_706, cf_707, cf_708, "
-                  "cf_709, cf_710",
-                  (crmid, "1" if insolvent else "0", vat, vat, self.rnd.randrange(0, 6), datetime.date(2024, 5, 17),
-                   "Azienda", "Commercio; Metalmeccanico", self.rnd.randrange(5, 200), self.rnd.randrange(0, 900),
-                   self.rnd.choice(["0", "1"])))
+        self._add(
+            "account",
+            "accountid, account_no, accountname, account_type, tickersymbol, phone, otherphone, "
+            "email1, email2, website, fax, employees",
+            (
+                crmid,
+                self._number("ACC"),
+                name,
+                "Customer",
+                str(self.rnd.randrange(100000, 999999)),
+                "06 5404386",
+                "06 5404387",
+                f"info@{crmid}.example.it",
+                f"pec@{crmid}.example.it",
+                f"https://www.{crmid}.example.it",
+                "06 5073210",
+                self.rnd.randrange(5, 200),
+            ),
+        )
+        self._add(
+            "accountbillads",
+            "accountaddressid, bill_city, bill_code, bill_country, bill_state, bill_street",
+            (crmid, city, zipcode, "Italia", state, f"VIA CARMELO MAESTRINI, {crmid % 300}"),
+        )
+        self._add(
+            "accountshipads",
+            "accountaddressid, ship_city, ship_code, ship_country, ship_state, ship_street",
+            (crmid, city, zipcode, "Italia", state, f"VIA ROMA, {crmid % 50}"),
+        )
+        self._add(
+            "accountscf",
+            "accountid, cf_701, cf_702, cf_703, cf_704, cf_705, cf_706, cf_707, cf_708, cf_709, cf_710",
+            (
+                crmid,
+                "1" if insolvent else "0",
+                vat,
+                vat,
+                self.rnd.randrange(0, 6),
+                datetime.date(2024, 5, 17),
+                "Azienda",
+                "Commercio; Metalmeccanico",
+                self.rnd.randrange(5, 200),
+                self.rnd.randrange(0, 900),
+                self.rnd.choice(["0", "1"]),
+            ),
+        )
         if not deleted:
             self.accounts.append(crmid)
         return crmid
@@ -286,46 +370,110 @@ class Fixture:
     def contact(self, account_id, first, last, email, portal=True, active=True, deleted=0, created=BASE_DATE):
         crmid = self._entity("Contacts", created, deleted=deleted)
         city, state, zipcode = self.rnd.choice(CITIES)
-        self._add("contactdetails", "contactid, contact_no, accountid, salutation, firstname, lastname, email, "
-                  "phone, mobile, title, department, fax, otheremail",
-                  (crmid, self._number("CON"), account_id, "Sig.", first, last, email, "06 1234567", "333 1234567",
-                   "Responsabile paghe", "Amministrazione", "06 7654321", f"alt.{crmid}@example.it"))
-        self._add("contactaddress", "contactaddressid, mailingcity, mailingstreet, mailingcountry, mailingstate, "
-                  "mailingzip", (crmid, city, "VIA NAZIONALE, 12", "Italia", state, zipcode))
+        self._add(
+            "contactdetails",
+            "contactid, contact_no, accountid, salutation, firstname, lastname, email, "
+            "phone, mobile, title, department, fax, otheremail",
+            (
+                crmid,
+                self._number("CON"),
+                account_id,
+                "Sig.",
+                first,
+                last,
+                email,
+                "06 1234567",
+                "333 1234567",
+                "Responsabile paghe",
+                "Amministrazione",
+                "06 7654321",
+                f"alt.{crmid}@example.it",
+            ),
+        )
+        self._add(
+            "contactaddress",
+            "contactaddressid, mailingcity, mailingstreet, mailingcountry, mailingstate, mailingzip",
+            (crmid, city, "VIA NAZIONALE, 12", "Italia", state, zipcode),
+        )
         self._add("contactsubdetails", "contactsubscriptionid, otherphone, assistant", (crmid, "06 999999", "Anna"))
         self._add("contactscf", "contactid, cf_801, cf_802", (crmid, "1", "Cliente"))
-        self._add("customerdetails", "customerid, portal, support_start_date, support_end_date",
-                  (crmid, "1" if portal else "0", datetime.date(2023, 1, 1), datetime.date(2030, 12, 31)))
+        self._add(
+            "customerdetails",
+            "customerid, portal, support_start_date, support_end_date",
+            (crmid, "1" if portal else "0", datetime.date(2023, 1, 1), datetime.date(2030, 12, 31)),
+        )
         if portal:
-            self._add("portalinfo", "id, user_name, user_password, type, isactive",
-                      (crmid, email, "vte-secret", "C", 1 if active else 0))
+            self._add(
+                "portalinfo",
+                "id, user_name, user_password, type, isactive",
+                (crmid, email, "vte-secret", "C", 1 if active else 0),
+            )
         if not deleted:
             self.contacts.append((crmid, account_id))
         return crmid
 
-    def ticket(self, contact_id, account_id, status, created, owner=1, product_id=None, deleted=0,
-               comments=2, attachment=False, title=None, category=None):
+    def ticket(
+        self,
+        contact_id,
+        account_id,
+        status,
+        created,
+        owner=1,
+        product_id=None,
+        deleted=0,
+        comments=2,
+        attachment=False,
+        title=None,
+        category=None,
+    ):
         modified = created + datetime.timedelta(hours=self.rnd.randrange(1, 400))
-        crmid = self._entity("HelpDesk", created, owner=owner, deleted=deleted, modified=modified,
-                             description=f"Buongiorno,\nho bisogno di assistenza (ticket {self.next_crmid}).")
+        crmid = self._entity(
+            "HelpDesk",
+            created,
+            owner=owner,
+            deleted=deleted,
+            modified=modified,
+            description=f"Buongiorno,\nho bisogno di assistenza (ticket {self.next_crmid}).",
+        )
         number = self._number("TT")
-        self._add("troubletickets", "ticketid, ticket_no, parent_id, product_id, priority, severity, status, "
-                  "category, title, solution, from_portal, contact_id",
-                  (crmid, number, str(account_id), str(product_id or ""), self.rnd.choice(PRIORITIES),
-                   self.rnd.choice(SEVERITIES), status, category or self.rnd.choice(CATEGORIES),
-                   title or self.rnd.choice(TITLES),
-                   "Impostare il parametro dal menu Tabelle." if status in ("Risolto", "Chiuso") else None,
-                   "1", contact_id))
-        self._add("ticketcf", "ticketid, cf_901, cf_902, cf_903",
-                  (crmid, self.rnd.choice(CHANNELS), self.rnd.choice(TYPES), "06.07.00"))
+        self._add(
+            "troubletickets",
+            "ticketid, ticket_no, parent_id, product_id, priority, severity, status, "
+            "category, title, solution, from_portal, contact_id",
+            (
+                crmid,
+                number,
+                str(account_id),
+                str(product_id or ""),
+                self.rnd.choice(PRIORITIES),
+                self.rnd.choice(SEVERITIES),
+                status,
+                category or self.rnd.choice(CATEGORIES),
+                title or self.rnd.choice(TITLES),
+                "Impostare il parametro dal menu Tabelle." if status in ("Risolto", "Chiuso") else None,
+                "1",
+                contact_id,
+            ),
+        )
+        self._add(
+            "ticketcf",
+            "ticketid, cf_901, cf_902, cf_903",
+            (crmid, self.rnd.choice(CHANNELS), self.rnd.choice(TYPES), "06.07.00"),
+        )
         for n in range(comments):
             when = created + datetime.timedelta(minutes=30 * (n + 1))
             if n % 2:
-                self._add("ticketcomments", "ticketid, comments, ownerid, ownertype, createdtime",
-                          (crmid, self.rnd.choice(CUSTOMER_COMMENTS), contact_id, "customer", when))
+                self._add(
+                    "ticketcomments",
+                    "ticketid, comments, ownerid, ownertype, createdtime",
+                    (crmid, self.rnd.choice(CUSTOMER_COMMENTS), contact_id, "customer", when),
+                )
             else:
-                self._add("ticketcomments", "ticketid, comments, ownerid, ownertype, createdtime",
-                          (crmid, self.rnd.choice(USER_COMMENTS), owner, "user", when))
+                self._add(
+                    "ticketcomments",
+                    "ticketid, comments, ownerid, ownertype, createdtime",
+                    (crmid, self.rnd.choice(USER_COMMENTS), owner, "user", when),
+                )
         if attachment:
             self.attachment(crmid, f"screenshot_{crmid}.txt", f"Log errore ticket {number}\n".encode(), created)
         if not deleted:
@@ -346,23 +494,47 @@ class Fixture:
 
     def faq(self, question, answer, category, status="Published", product_id=None, deleted=0):
         crmid = self._entity("Faq", BASE_DATE, deleted=deleted)
-        self._add("faq", "id, faq_no, product_id, question, answer, category, status",
-                  (crmid, self._number("FAQ"), str(product_id or ""), question, answer, category, status))
+        self._add(
+            "faq",
+            "id, faq_no, product_id, question, answer, category, status",
+            (crmid, self._number("FAQ"), str(product_id or ""), question, answer, category, status),
+        )
         return crmid
 
     def document(self, title, filename, content, account_ids=(), published=True, deleted=0):
         crmid = self._entity("Documents", BASE_DATE, deleted=deleted)
-        self._add("notes", "notesid, note_no, title, filename, notecontent, filetype, filelocationtype, filestatus, "
-                  "filesize", (crmid, self._number("DOC"), title, filename, "Manuale utente", "text/plain", "I",
-                               1 if published else 0, len(content)))
+        self._add(
+            "notes",
+            "notesid, note_no, title, filename, notecontent, filetype, filelocationtype, filestatus, filesize",
+            (
+                crmid,
+                self._number("DOC"),
+                title,
+                filename,
+                "Manuale utente",
+                "text/plain",
+                "I",
+                1 if published else 0,
+                len(content),
+            ),
+        )
         for account_id in account_ids:
             self._add("senotesrel", "crmid, notesid", (account_id, crmid))
         self.attachment(crmid, filename, content, BASE_DATE, setype="Documents Attachment")
         return crmid
 
 
-def populate(conn, prefix="vtiger_", storage=None, tickets=220, comments_per_ticket=None, attachment_every=3,
-             seed=1, batch=2000, broken=False):
+def populate(
+    conn,
+    prefix="vtiger_",
+    storage=None,
+    tickets=220,
+    comments_per_ticket=None,
+    attachment_every=3,
+    seed=1,
+    batch=2000,
+    broken=False,
+):
     """Fill the fixture; returns the Fixture (its lists hold the live ids)."""
     fx = Fixture(conn, prefix, storage, seed)
     admin = fx.user("admin", "Admin", "VTE", "admin@terasoft.example.it")
@@ -385,8 +557,16 @@ def populate(conn, prefix="vtiger_", storage=None, tickets=220, comments_per_tic
         created = BASE_DATE + datetime.timedelta(hours=7 * n)
         status = STATUSES[n % len(STATUSES)]
         ncomments = comments_per_ticket if comments_per_ticket is not None else 1 + n % 4
-        fx.ticket(contact, account, status, created, owner=owners[n % 2], product_id=products[n % 3],
-                  comments=ncomments, attachment=attachment_every and n % attachment_every == 0)
+        fx.ticket(
+            contact,
+            account,
+            status,
+            created,
+            owner=owners[n % 2],
+            product_id=products[n % 3],
+            comments=ncomments,
+            attachment=attachment_every and n % attachment_every == 0,
+        )
         if (n + 1) % batch == 0:
             fx.flush()
     fx.ticket(contacts[0], accounts[0], "Aperto", BASE_DATE, deleted=1, comments=1)

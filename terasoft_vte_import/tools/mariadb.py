@@ -8,6 +8,7 @@ Command line (used by scripts/setup.sh)::
     python -m odoo.addons.terasoft_vte_import.tools.mariadb start NAME   # prints the socket path
     python -m odoo.addons.terasoft_vte_import.tools.mariadb stop NAME
 """
+
 import hashlib
 import os
 import shutil
@@ -47,8 +48,10 @@ def ensure_installed():
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise MariaDBUnavailable(INSTALL_HINT)
     for _attempt in range(60):  # another apt run holds the lock: wait for it, do not fight it
-        if subprocess.run(["pgrep", "-x", "apt-get"], capture_output=True, check=False).returncode != 0 \
-                and subprocess.run(["pgrep", "-x", "dpkg"], capture_output=True, check=False).returncode != 0:
+        if (
+            subprocess.run(["pgrep", "-x", "apt-get"], capture_output=True, check=False).returncode != 0
+            and subprocess.run(["pgrep", "-x", "dpkg"], capture_output=True, check=False).returncode != 0
+        ):
             break
         time.sleep(5)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
@@ -97,22 +100,45 @@ class PrivateMariaDB:
             install_db = _binary("mariadb-install-db", "mysql_install_db")
             user = ["--user=mysql"] if os.geteuid() == 0 else []
             result = subprocess.run(
-                [install_db, "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
-                 "--skip-test-db", *user], capture_output=True, text=True, check=False)
+                [
+                    install_db,
+                    "--no-defaults",
+                    f"--datadir={data}",
+                    "--auth-root-authentication-method=normal",
+                    "--skip-test-db",
+                    *user,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if result.returncode != 0:
                 raise MariaDBUnavailable(f"mariadb-install-db failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}")
         user = ["--user=mysql"] if os.geteuid() == 0 else []
-        cmd = [server, "--no-defaults", f"--datadir={data}", f"--socket={self.socket}", f"--pid-file={self.pidfile}",
-               "--skip-networking", f"--log-error={self.log}", "--innodb-buffer-pool-size=128M",
-               "--innodb-flush-log-at-trx-commit=2", "--character-set-server=utf8mb4",
-               "--collation-server=utf8mb4_general_ci", "--max-allowed-packet=256M", *user]
-        subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+        cmd = [
+            server,
+            "--no-defaults",
+            f"--datadir={data}",
+            f"--socket={self.socket}",
+            f"--pid-file={self.pidfile}",
+            "--skip-networking",
+            f"--log-error={self.log}",
+            "--innodb-buffer-pool-size=128M",
+            "--innodb-flush-log-at-trx-commit=2",
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_general_ci",
+            "--max-allowed-packet=256M",
+            *user,
+        ]
+        subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         for _i in range(300):
             if self.running():
                 try:
                     self.connect().close()
                     return self.socket
+                # pylint: disable-next=except-pass  # the server is still starting: try again
                 except Exception:  # noqa: BLE001 - still starting
                     pass
             time.sleep(0.1)
@@ -137,8 +163,10 @@ class PrivateMariaDB:
 
     def connect(self, database=None, **kwargs):
         import pymysql
-        return pymysql.connect(unix_socket=self.socket, user="root", database=database, charset="utf8mb4",
-                               autocommit=True, **kwargs)
+
+        return pymysql.connect(
+            unix_socket=self.socket, user="root", database=database, charset="utf8mb4", autocommit=True, **kwargs
+        )
 
     def source(self, database):
         """The importer's ``source`` argument for ``database`` on this server."""
@@ -147,7 +175,9 @@ class PrivateMariaDB:
     def recreate_database(self, database):
         conn = self.connect()
         with conn.cursor() as cr:
+            # pylint: disable-next=sql-injection  # a database name (identifier, not a value) of the test server
             cr.execute(f"DROP DATABASE IF EXISTS `{database}`")
+            # pylint: disable-next=sql-injection  # a database name (identifier, not a value) of the test server
             cr.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
         conn.close()
 
@@ -156,8 +186,9 @@ class PrivateMariaDB:
         self.recreate_database(database)
         client = _binary("mariadb", "mysql")
         with open(dump_path, "rb") as dump:
-            result = subprocess.run([client, f"--socket={self.socket}", "-uroot", database], stdin=dump,
-                                    capture_output=True, check=False)
+            result = subprocess.run(
+                [client, f"--socket={self.socket}", "-uroot", database], stdin=dump, capture_output=True, check=False
+            )
         if result.returncode != 0:
             raise RuntimeError(f"loading {dump_path} failed: {result.stderr.decode(errors='replace')[-2000:]}")
 
@@ -167,6 +198,7 @@ def main(argv):
     server = PrivateMariaDB(name)
     try:
         if action == "start":
+            # pylint: disable-next=print-used  # command-line tool: its output
             print(server.start())
         elif action == "stop":
             server.stop()
@@ -176,6 +208,7 @@ def main(argv):
         else:
             raise SystemExit(f"usage: {argv[0]} start|stop|load NAME [DATABASE DUMP]")
     except MariaDBUnavailable as error:
+        # pylint: disable-next=print-used  # command-line tool: its output
         print(f"ERROR: {error}", file=sys.stderr)
         return 2
     return 0
