@@ -610,8 +610,8 @@ class TerasoftTicket(models.Model):
                 extra["state_before_block"] = from_state
             elif move == "unblock":
                 extra["state_before_block"] = False
-            # pylint: disable-next=context-overridden  # the write of a move sees only the move's token
-            tickets.with_context({_MOVE_CONTEXT_KEY: _MOVE_TOKEN}).write(extra)
+            # the caller's context (lang, tz, tracking and mail keys) plus the move's token
+            tickets.with_context(**{_MOVE_CONTEXT_KEY: _MOVE_TOKEN}).write(extra)
         # the log is a fact of the system, not a right of the user who moved the ticket
         self.env["terasoft.ticket.state.log"].sudo().create(logs)
         self._notify_move(move, message)
