@@ -174,7 +174,7 @@ PYEOF
 
 # The opt-in addons of this repository (README, "Addons of this repository"): not installed by
 # `make run` unless asked (ODOO_ARGS), tested by `make test` in a second database.
-OPT_IN_ADDONS="terasoft_db_outage,terasoft_mail_once,terasoft_vte_import"
+OPT_IN_ADDONS="terasoft_db_outage,terasoft_mail_once,terasoft_vte_import,terasoft_http_banner"
 
 addon_hash() { (cd "$ROOT" && find terasoft_portal -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-16); }
 
@@ -240,7 +240,10 @@ cmd_run() {
     prepare_db terasoft_demo "$STATE/odoo.conf"
     demo_logins "$port"
     echo $$ > "$STATE/odoo.pid"
-    exec "$VENV/bin/python" "$(odoo_src)/odoo-bin" -c "$STATE/odoo.conf" -d terasoft_demo --db-filter='^terasoft_demo$' ${ODOO_ARGS:-}
+    # terasoft_http_banner (server-wide, opt-in): "Server: Odoo" instead of the Werkzeug/Python
+    # versions; an --load in ODOO_ARGS replaces this one
+    exec "$VENV/bin/python" "$(odoo_src)/odoo-bin" -c "$STATE/odoo.conf" -d terasoft_demo --db-filter='^terasoft_demo$' \
+        --load=base,rpc,web,terasoft_http_banner ${ODOO_ARGS:-}
 }
 
 # Regenerate i18n/terasoft_portal.pot with Odoo's own export (from the demo database, upgraded
@@ -279,7 +282,7 @@ cmd_test() {
     else
         for path in "$@"; do
             case "$path" in
-                terasoft_db_outage*|terasoft_mail_once*|terasoft_vte_import*) opt+=("$path") ;;
+                terasoft_db_outage*|terasoft_mail_once*|terasoft_vte_import*|terasoft_http_banner*) opt+=("$path") ;;
                 *) main+=("$path") ;;
             esac
         done

@@ -33,6 +33,7 @@ def parse_ip_allowlist(text):
 
 
 class ResPartner(models.Model):
+    # pylint: disable-next=consider-merging-classes-inherited  # one file per concern (portal access)
     _inherit = "res.partner"
 
     ip_allowlist = fields.Text(

@@ -43,6 +43,7 @@ class TerasoftTicket(models.Model):
       emailed to its contacts; they still see it in the portal.
     """
 
+    # pylint: disable-next=consider-merging-classes-inherited  # one file per concern (notifications)
     _inherit = "terasoft.ticket"
     _primary_email = "email_from"  # message_new stores the sender there
 
