@@ -18,3 +18,12 @@ class TerasoftTicketStateLog(models.Model):
     user_id = fields.Many2one("res.users", "Who", required=True, default=lambda self: self.env.uid)
     duration_hours = fields.Float("Hours in Previous Status", aggregator="avg")
     message = fields.Html("Message to the Customer", sanitize=True, help="The text support sent with this change.")
+    merged_from_id = fields.Many2one(
+        "terasoft.ticket",
+        "Merged From",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+        help="Logged on this duplicate, moved here when it was merged into this ticket: a fact of the "
+        "duplicate's history (reports of this ticket's own times leave it out).",
+    )
