@@ -85,7 +85,7 @@ class TerasoftTicketMerge(models.TransientModel):
             raise UserError(self.env._("Choose at least one other ticket to merge into %(ref)s.", ref=keep.number))
         tickets = keep | duplicates
         tickets.check_access("write")
-        if len(tickets.commercial_partner_id) != 1 or not all(tickets.mapped("commercial_partner_id")):
+        if len(tickets.commercial_partner_id) != 1 or not all(t.commercial_partner_id for t in tickets):
             raise UserError(
                 self.env._(
                     "Only tickets of the same customer company can be merged: %(tickets)s.",
@@ -143,7 +143,10 @@ class TerasoftTicketMerge(models.TransientModel):
                 )
             )
             logs.invalidate_recordset(["ticket_id", "merged_from_id"])
-            tickets.invalidate_recordset(["state_log_ids"])
+        # the documents' side of what moved (followers, messages, activities...): mail.followers
+        # and the ORM do not refresh the one2many caches of a changed res_id
+        self.env.flush_all()
+        tickets.invalidate_recordset()
         self._merge_tell_customer(keep, duplicates)
         return keep
 
@@ -172,13 +175,19 @@ class TerasoftTicketMerge(models.TransientModel):
         contacts = (keep | duplicates).partner_id
         lang = keep.partner_id.lang or self.env.lang
         env = keep.with_context(lang=lang).env
-        body = Markup("<p>%s</p>") % env._(
-            "The tickets %(refs)s are about the same request as this ticket %(ref)s and have been merged into it: "
-            "we follow up here. Their messages and attachments are now on this ticket.",
-            refs=", ".join(duplicates.mapped("number")),
-            ref=keep.number,
+        # the link with the ticket's token: a contact of the company whose visibility does not
+        # cover the kept ticket (own tickets only) reaches it from this email all the same
+        link = keep.get_base_url() + keep._get_share_url()
+        body = Markup("<p>%s</p><p><a href='%s'>%s</a></p>") % (
+            env._(
+                "The tickets %(refs)s are about the same request as this ticket %(ref)s and have been merged "
+                "into it: we follow up here. Their messages and attachments are now on this ticket.",
+                refs=", ".join(duplicates.mapped("number")),
+                ref=keep.number,
+            ),
+            link,
+            env._("Open ticket %(ref)s", ref=keep.number),
         )
-        keep._portal_ensure_token()
         keep.with_context(mail_notify_force_send=False, lang=lang).message_post(
             body=body,
             message_type="auto_comment",
