@@ -131,14 +131,19 @@ class TestTicketMerge(MergeMixin, TerasoftMixin, MailCommon):
         self.assertRecordValues(
             self.duplicates,
             [
-                {"state": "discarded", "duplicate_of_id": self.keep.id, "discard_reason": f"Duplicate of {self.keep.number}"}
+                {
+                    "state": "discarded",
+                    "duplicate_of_id": self.keep.id,
+                    "discard_reason": f"Duplicate of {self.keep.number}",
+                }
             ]
             * 2,
         )
         for duplicate, from_state in ((self.dup1, "waiting_support"), (self.dup2, "new")):
             log = self._of("terasoft.ticket.state.log", duplicate, "ticket_id")
             self.assertRecordValues(
-                log, [{"move": "discard", "from_state": from_state, "to_state": "discarded", "user_id": self.support.id}]
+                log,
+                [{"move": "discard", "from_state": from_state, "to_state": "discarded", "user_id": self.support.id}],
             )
             self.assertTrue(duplicate.message_ids, "the discard's tracking stays on the duplicate")
         self.assertEqual(self.keep.state, "new")
@@ -160,7 +165,9 @@ class TestTicketMerge(MergeMixin, TerasoftMixin, MailCommon):
             self.assertIn(self.dup1.number, mails.body_html)
             self.assertIn(self.dup2.number, mails.body_html)
             self.assertIn(f"/my/tickets/{self.keep.id}?access_token={self.keep.access_token}", mails.body_html)
-        self.assertEqual(self._new_mails.mapped("res_id"), [self.keep.id] * len(self._new_mails), "none about a duplicate")
+        self.assertEqual(
+            self._new_mails.mapped("res_id"), [self.keep.id] * len(self._new_mails), "none about a duplicate"
+        )
         # one message on the kept ticket, public, visible in the portal
         merge_message = self.keep.message_ids[0]
         self.assertFalse(merge_message.is_internal)
@@ -241,7 +248,11 @@ class TestTicketMergeHttp(MergeMixin, TerasoftHttpCase):
     def test_portal_user_cannot_merge_by_rpc(self):
         self.authenticate(self.giulia.login, "demo")
         with self.assertRaisesRegex(Exception, "AccessError|not allowed|access"):
-            self._call_kw("terasoft.ticket.merge", "create", [{"ticket_ids": [[6, 0, (self.keep | self.dup2).ids]], "keep_ticket_id": self.keep.id}])
+            self._call_kw(
+                "terasoft.ticket.merge",
+                "create",
+                [{"ticket_ids": [[6, 0, (self.keep | self.dup2).ids]], "keep_ticket_id": self.keep.id}],
+            )
         with self.assertRaises(Exception):
             self._call_kw("terasoft.ticket.merge", "_merge", [self.keep.id, self.dup2.ids])
         self.assertEqual(self.dup2.state, "new")

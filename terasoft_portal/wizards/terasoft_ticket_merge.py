@@ -33,15 +33,17 @@ class TerasoftTicketMerge(models.TransientModel):
         help="The other tickets are merged into this one and discarded as its duplicates.",
     )
     commercial_partner_id = fields.Many2one(related="keep_ticket_id.commercial_partner_id", string="Customer Company")
-    duplicate_ids = fields.Many2many(
-        "terasoft.ticket", string="Merged and Discarded", compute="_compute_duplicate_ids"
-    )
+    duplicate_ids = fields.Many2many("terasoft.ticket", string="Merged and Discarded", compute="_compute_duplicate_ids")
 
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
         context = self.env.context
-        if context.get("active_model") == "terasoft.ticket" and context.get("active_ids") and "ticket_ids" in fields_list:
+        if (
+            context.get("active_model") == "terasoft.ticket"
+            and context.get("active_ids")
+            and "ticket_ids" in fields_list
+        ):
             tickets = self.env["terasoft.ticket"].browse(context["active_ids"]).exists()
             values["ticket_ids"] = [fields.Command.set(tickets.ids)]
             if "keep_ticket_id" in fields_list:
@@ -86,12 +88,11 @@ class TerasoftTicketMerge(models.TransientModel):
         tickets = keep | duplicates
         tickets.check_access("write")
         if len(tickets.commercial_partner_id) != 1 or not all(t.commercial_partner_id for t in tickets):
+            no_customer = self.env._("no customer")
             raise UserError(
                 self.env._(
                     "Only tickets of the same customer company can be merged: %(tickets)s.",
-                    tickets=", ".join(
-                        f"{t.number} ({t.commercial_partner_id.name or self.env._('no customer')})" for t in tickets
-                    ),
+                    tickets=", ".join(f"{t.number} ({t.commercial_partner_id.name or no_customer})" for t in tickets),
                 )
             )
         if len(tickets.company_id) != 1:
@@ -111,10 +112,14 @@ class TerasoftTicketMerge(models.TransientModel):
         attachments = (
             self.env["ir.attachment"].sudo().search([("res_model", "=", model), ("res_id", "in", duplicates.ids)])
         )
-        activities = self.env["mail.activity"].sudo().search([("res_model", "=", model), ("res_id", "in", duplicates.ids)])
+        activities = (
+            self.env["mail.activity"].sudo().search([("res_model", "=", model), ("res_id", "in", duplicates.ids)])
+        )
         downloads = self.env["terasoft.attachment.download.log"].sudo().search([("ticket_id", "in", duplicates.ids)])
         logs = self.env["terasoft.ticket.state.log"].sudo().search([("ticket_id", "in", duplicates.ids)])
-        followers = self.env["mail.followers"].sudo().search([("res_model", "=", model), ("res_id", "in", duplicates.ids)])
+        followers = (
+            self.env["mail.followers"].sudo().search([("res_model", "=", model), ("res_id", "in", duplicates.ids)])
+        )
 
         reason = self.env._("Duplicate of %(ref)s", ref=keep.number)
         duplicates.with_context(**{SILENT_MOVE_KEY: True})._apply_move(
