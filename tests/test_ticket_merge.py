@@ -6,6 +6,7 @@ import re
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MailCommon
@@ -210,25 +211,31 @@ class TestTicketMerge(MergeMixin, TerasoftMixin, MailCommon):
         self.assertEqual(action.group_ids, self.env.ref("terasoft_portal.group_terasoft_portal_user"))
 
     def test_merging_more_tickets_costs_no_query_per_message(self):
-        def queries(count, messages):
+        """Set-based moves: the same queries for 2 duplicates with 2 messages each as for 20
+        duplicates with 10 messages each (measured: 62 and 66 after a first merge warmed the
+        caches)."""
+
+        def merge(count, messages, max_queries):
             keep = self._ticket(self.giulia.partner_id)
             duplicates = self.Ticket
             for _index in range(count):
                 duplicate = self._ticket(self.giulia.partner_id)
                 self._fill(duplicate, messages)
                 duplicates |= duplicate
+            moved = self._of("mail.message", duplicates)
             self.env.invalidate_all()
-            before = self.env.cr.sql_log_count
-            with self.mock_mail_gateway():
+            with self.mock_mail_gateway(), self.assertQueryCount(max_queries):
+                before = self.env.cr.sql_log_count
                 self._merge(keep, duplicates)
+                used = self.env.cr.sql_log_count - before
             self.assertEqual(duplicates.mapped("state"), ["discarded"] * count)
-            return self.env.cr.sql_log_count - before
+            self.assertEqual(moved.mapped("res_id"), [keep.id] * len(moved))
+            return used
 
-        base = queries(2, 2)
-        more_messages = queries(2, 10)
-        more_tickets = queries(10, 2)
-        self.assertLessEqual(more_messages - base, 10, (base, more_messages))
-        self.assertLessEqual((more_tickets - base) / 8, 6, (base, more_tickets))
+        merge(2, 2, 100)  # warm-up: first use of templates, subtypes, ...
+        few = merge(2, 2, 80)
+        many = merge(20, 10, 80)
+        self.assertLessEqual(many - few, 10, (few, many))
 
 
 @tagged("standard", "post_install", "-at_install")
@@ -247,13 +254,13 @@ class TestTicketMergeHttp(MergeMixin, TerasoftHttpCase):
     @mute_logger("odoo.http", "odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
     def test_portal_user_cannot_merge_by_rpc(self):
         self.authenticate(self.giulia.login, "demo")
-        with self.assertRaisesRegex(Exception, "AccessError|not allowed|access"):
+        with self.assertRaisesRegex(JsonRpcException, "AccessError"):
             self._call_kw(
                 "terasoft.ticket.merge",
                 "create",
                 [{"ticket_ids": [[6, 0, (self.keep | self.dup2).ids]], "keep_ticket_id": self.keep.id}],
             )
-        with self.assertRaises(Exception):
+        with self.assertRaisesRegex(JsonRpcException, "(?i)private method|AccessError"):
             self._call_kw("terasoft.ticket.merge", "_merge", [self.keep.id, self.dup2.ids])
         self.assertEqual(self.dup2.state, "new")
 

@@ -169,9 +169,8 @@ class TerasoftTicket(models.Model):
 
     def _send_autoclose_reminder(self):
         template = self.env.ref("terasoft_portal.mail_template_ticket_autoclose_reminder")
-        self.filtered("partner_id").with_context(**{AUTO_SUBMITTED_HEADER_KEY: "auto-generated"})._post_template_batch(
-            template, "terasoft_portal.mt_ticket_reminder"
-        )
+        contacted = self.filtered("partner_id").with_context(**{AUTO_SUBMITTED_HEADER_KEY: "auto-generated"})
+        contacted._post_template_batch(template, "terasoft_portal.mt_ticket_reminder")
         self.write({"autoclose_reminder_sent": True})
 
     # ------------------------------------------------------------------ acknowledgement
@@ -225,9 +224,8 @@ class TerasoftTicket(models.Model):
         self.write({"ack_pending": False})
         template = self.env.ref("terasoft_portal.mail_template_ticket_received", raise_if_not_found=False)
         if template:
-            self.filtered("partner_id").with_context(**{AUTO_SUBMITTED_HEADER_KEY: "auto-replied"})._post_template_batch(
-                template, "terasoft_portal.mt_ticket_new"
-            )
+            contacted = self.filtered("partner_id").with_context(**{AUTO_SUBMITTED_HEADER_KEY: "auto-replied"})
+            contacted._post_template_batch(template, "terasoft_portal.mt_ticket_new")
         # as mail.thread's auto-subscription: not when the assignees created the ticket themselves
         assigned = self.filtered(lambda t: t.user_id.active and t.user_id != t.create_uid)
         for ticket in assigned.with_context(mail_notify_force_send=False):  # the queue sends them
