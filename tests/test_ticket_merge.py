@@ -11,7 +11,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MailCommon
 
-from .common import TerasoftHttpCase, TerasoftMixin, patch_cron_commit
+from .common import TerasoftHttpCase, TerasoftMixin, frozen, patch_cron_commit
 
 
 class MergeMixin:
@@ -123,6 +123,7 @@ class TestTicketMerge(MergeMixin, TerasoftMixin, MailCommon):
         self.assertEqual(len(followers), len(followers.partner_id))
         self.assertEqual(self._of("terasoft.ticket.state.log", self.keep, "ticket_id"), logs)
         self.assertEqual(dup_logs.merged_from_id, self.dup1, "the history says where it comes from")
+        self.assertEqual(dup_logs.mapped("merged_from_number"), [self.dup1.number])
         self.assertFalse(self._of("mail.followers", self.duplicates))
         self.assertFalse(self._of("ir.attachment", self.duplicates))
 
@@ -148,6 +149,19 @@ class TestTicketMerge(MergeMixin, TerasoftMixin, MailCommon):
             )
             self.assertTrue(duplicate.message_ids, "the discard's tracking stays on the duplicate")
         self.assertEqual(self.keep.state, "new")
+
+    def test_time_in_status_of_the_kept_ticket_ignores_the_merged_history(self):
+        with frozen(self.env, "2026-12-01 08:00:00"):
+            keep = self._ticket(self.giulia.partner_id)
+        with frozen(self.env, "2026-12-01 10:00:00"):
+            duplicate = self._ticket(self.giulia.partner_id)
+            duplicate.with_user(self.support).action_take_in_charge()
+        with frozen(self.env, "2026-12-01 12:00:00"):
+            self._merge(keep, duplicate)
+            keep.with_user(self.support).action_take_in_charge()
+        log = keep.state_log_ids.filtered(lambda log: not log.merged_from_number)
+        self.assertEqual(log.duration_hours, 4.0, "since its creation, not since the duplicate's move")
+        self.assertEqual(len(keep.state_log_ids - log), 1)
 
     def test_reason_in_italian_for_an_italian_agent(self):
         self._merge(self.keep, self.dup1, lang="it_IT")

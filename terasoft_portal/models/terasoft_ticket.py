@@ -624,7 +624,7 @@ class TerasoftTicket(models.Model):
             .sudo()
             ._read_group(
                 # not the history of merged duplicates (see terasoft.ticket.merge)
-                [("ticket_id", "in", self.ids), ("merged_from_id", "=", False)],
+                [("ticket_id", "in", self.ids), ("merged_from_number", "=", False)],
                 ["ticket_id"],
                 ["date:max"],
             )

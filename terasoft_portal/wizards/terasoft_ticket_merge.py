@@ -13,7 +13,7 @@ class TerasoftTicketMerge(models.TransientModel):
 
     Everything of the duplicates moves to the kept ticket: messages (and so the replies to
     their old emails), attachments, followers (once per partner), activities, status history
-    (rows flagged ``merged_from_id``) and portal download logs. The duplicates then go to
+    (rows flagged ``merged_from_number``/``merged_from_id``) and portal download logs. The duplicates then go to
     *Discarded* through the workflow (``discard``: "Duplicate of TTnnnn", ``duplicate_of_id``),
     without their usual notification: the customer is told once, by one message on the kept
     ticket to its followers — which now include every contact of the duplicates — and to
@@ -137,17 +137,20 @@ class TerasoftTicketMerge(models.TransientModel):
         self._merge_followers(keep, followers)
         if logs:
             # one UPDATE for all the rows, each keeping the ticket it was logged on
-            # (``merged_from_id``, the first one when a merged ticket is merged again)
+            # (``merged_from_*``: the first one when a merged ticket is merged again)
             logs.flush_recordset()
             self.env.cr.execute(
                 SQL(
-                    "UPDATE terasoft_ticket_state_log SET merged_from_id = COALESCE(merged_from_id, ticket_id),"
-                    " ticket_id = %s WHERE id = ANY(%s)",
+                    "UPDATE terasoft_ticket_state_log log"
+                    " SET merged_from_id = CASE WHEN log.merged_from_number IS NULL THEN log.ticket_id"
+                    " ELSE log.merged_from_id END,"
+                    " merged_from_number = COALESCE(log.merged_from_number, ticket.number), ticket_id = %s"
+                    " FROM terasoft_ticket ticket WHERE ticket.id = log.ticket_id AND log.id = ANY(%s)",
                     keep.id,
                     logs.ids,
                 )
             )
-            logs.invalidate_recordset(["ticket_id", "merged_from_id"])
+            logs.invalidate_recordset(["ticket_id", "merged_from_id", "merged_from_number"])
         # the documents' side of what moved (followers, messages, activities...): mail.followers
         # and the ORM do not refresh the one2many caches of a changed res_id
         self.env.flush_all()
