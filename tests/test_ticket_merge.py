@@ -5,7 +5,7 @@ import base64
 import re
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tests.common import JsonRpcException
 from odoo.tools import mute_logger
 
@@ -96,6 +96,15 @@ class TestTicketMerge(MergeMixin, TerasoftMixin, MailCommon):
         self.assertEqual(wizard.ticket_ids, self.keep | self.duplicates)
         self.assertEqual(wizard.keep_ticket_id, self.keep)
         self.assertEqual(wizard.duplicate_ids, self.duplicates)
+
+    def test_wizard_form_from_the_ticket_form(self):
+        """Opened from one ticket's form (Actions menu): the agent adds the duplicates."""
+        context = {"active_model": "terasoft.ticket", "active_ids": self.keep.ids, "active_id": self.keep.id}
+        with Form(self.env["terasoft.ticket.merge"].with_user(self.support).with_context(**context)) as form:
+            self.assertEqual(form.keep_ticket_id, self.keep)
+            form.ticket_ids.add(self.dup2)
+        form.record.action_merge()
+        self.assertEqual(self.dup2.duplicate_of_id, self.keep)
 
     def test_nothing_is_lost(self):
         tickets = self.keep | self.duplicates
