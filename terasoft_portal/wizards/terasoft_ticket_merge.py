@@ -137,7 +137,8 @@ class TerasoftTicketMerge(models.TransientModel):
         self._merge_followers(keep, followers)
         if logs:
             # one UPDATE for all the rows, each keeping the ticket it was logged on
-            # (``merged_from_*``: the first one when a merged ticket is merged again)
+            # (``merged_from_*``: the first one when a merged ticket is merged again); their stored
+            # commercial_partner_id stays right: one customer company (checked above)
             logs.flush_recordset()
             self.env.cr.execute(
                 SQL(
