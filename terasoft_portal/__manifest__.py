@@ -48,6 +48,7 @@
         "views/terasoft_portal_a11y_templates.xml",
         "views/terasoft_portal_templates.xml",
         "views/terasoft_portal_menus.xml",
+        "wizards/terasoft_ticket_merge_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
@@ -59,6 +60,7 @@
         "demo/terasoft_document_demo.xml",
         "demo/terasoft_access_request_demo.xml",
         "demo/terasoft_ticket_workflow_demo.xml",
+        "demo/mail_canned_response_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [

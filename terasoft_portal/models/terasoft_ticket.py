@@ -623,7 +623,8 @@ class TerasoftTicket(models.Model):
             self.env["terasoft.ticket.state.log"]
             .sudo()
             ._read_group(
-                [("ticket_id", "in", self.ids)],
+                # not the history of merged duplicates (see terasoft.ticket.merge)
+                [("ticket_id", "in", self.ids), ("merged_from_number", "=", False)],
                 ["ticket_id"],
                 ["date:max"],
             )

@@ -6,7 +6,8 @@ from odoo import Command, api, fields, models
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
-from .terasoft_ticket import CUSTOMER, WORKFLOW
+from .mail_thread import AUTO_SUBMITTED_KEY
+from .terasoft_ticket import CUSTOMER, SYSTEM, WORKFLOW
 
 # Subtype of the customer notification, by the state a support or system move leads to.
 MOVE_SUBTYPES = {
@@ -18,6 +19,13 @@ MOVE_SUBTYPES = {
 DEFAULT_MOVE_SUBTYPE = "terasoft_portal.mt_ticket_update"
 # Context keys with which a creation is silent (imports, data loading): no acknowledgement.
 SILENT_CREATE_KEYS = ("install_mode", "tracking_disable", "mail_notrack")
+# Context key of the ``Auto-Submitted`` value (RFC 3834) of the automatic emails we send: the
+# acknowledgement answers the customer's message ("auto-replied"), reminders and system
+# moves are "auto-generated". Exchange's OOF and other responders are asked not to answer
+# (X-Auto-Response-Suppress), delivery reports are not suppressed: bounces keep coming back.
+AUTO_SUBMITTED_HEADER_KEY = "terasoft_mail_auto_submitted"
+# Context key with which ``_notify_move`` tells nobody (the merge tells the customer once).
+SILENT_MOVE_KEY = "terasoft_move_silent"
 
 
 class TerasoftTicket(models.Model):
@@ -111,13 +119,15 @@ class TerasoftTicket(models.Model):
     def _notify_move(self, move, message=None):
         """Post the update of a support or system ``move`` on each ticket (see the class doc)."""
         actor = next(row[4] for row in WORKFLOW if row[0] == move)
-        if actor == CUSTOMER or self.env.context.get("install_mode"):
+        if actor == CUSTOMER or self.env.context.get("install_mode") or self.env.context.get(SILENT_MOVE_KEY):
             return
         template = self.env.ref("terasoft_portal.mail_template_ticket_update", raise_if_not_found=False)
         if not template:
             return
         # nobody to tell without a contact or a message: the state log and the tracking say it all
         tickets = self.filtered(lambda ticket: ticket.partner_id or message)
+        if actor == SYSTEM:  # autoclose, block, unblock: no person wrote them
+            tickets = tickets.with_context(**{AUTO_SUBMITTED_HEADER_KEY: "auto-generated"})
         for subtype, group in tickets.grouped(lambda t: MOVE_SUBTYPES.get(t.state, DEFAULT_MOVE_SUBTYPE)).items():
             group._post_template_batch(template, subtype)
 
@@ -159,7 +169,8 @@ class TerasoftTicket(models.Model):
 
     def _send_autoclose_reminder(self):
         template = self.env.ref("terasoft_portal.mail_template_ticket_autoclose_reminder")
-        self.filtered("partner_id")._post_template_batch(template, "terasoft_portal.mt_ticket_reminder")
+        contacted = self.filtered("partner_id").with_context(**{AUTO_SUBMITTED_HEADER_KEY: "auto-generated"})
+        contacted._post_template_batch(template, "terasoft_portal.mt_ticket_reminder")
         self.write({"autoclose_reminder_sent": True})
 
     # ------------------------------------------------------------------ acknowledgement
@@ -213,7 +224,8 @@ class TerasoftTicket(models.Model):
         self.write({"ack_pending": False})
         template = self.env.ref("terasoft_portal.mail_template_ticket_received", raise_if_not_found=False)
         if template:
-            self.filtered("partner_id")._post_template_batch(template, "terasoft_portal.mt_ticket_new")
+            contacted = self.filtered("partner_id").with_context(**{AUTO_SUBMITTED_HEADER_KEY: "auto-replied"})
+            contacted._post_template_batch(template, "terasoft_portal.mt_ticket_new")
         # as mail.thread's auto-subscription: not when the assignees created the ticket themselves
         assigned = self.filtered(lambda t: t.user_id.active and t.user_id != t.create_uid)
         for ticket in assigned.with_context(mail_notify_force_send=False):  # the queue sends them
@@ -292,6 +304,17 @@ class TerasoftTicket(models.Model):
         )
         return messages
 
+    def _notify_by_email_get_headers(self, headers=None):
+        """RFC 3834: our automatic emails say so (see AUTO_SUBMITTED_HEADER_KEY), so that
+        other auto-responders do not answer them (Odoo sets these headers only on its own
+        out-of-office replies)."""
+        headers = super()._notify_by_email_get_headers(headers=headers)
+        auto_submitted = self.env.context.get(AUTO_SUBMITTED_HEADER_KEY)
+        if auto_submitted:
+            headers.setdefault("Auto-Submitted", auto_submitted)
+            headers.setdefault("X-Auto-Response-Suppress", "OOF, AutoReply")
+        return headers
+
     def _track_subtype(self, initial_values):
         """Staff hear about the customer's own moves (closing); support and system moves are
         notified by ``_notify_move``; the customer's reply already notifies as a comment."""
@@ -352,3 +375,16 @@ class TerasoftTicket(models.Model):
         if not msg_dict.get("subject"):
             values.setdefault("name", self.env._("Email from %(sender)s", sender=msg_dict.get("email_from")))
         return super().message_new(msg_dict, custom_values=values)
+
+    def message_post(self, **kwargs):
+        """An automatic email (out-of-office, auto-responder: ``AUTO_SUBMITTED_KEY``, set by the
+        mail gateway, see models/mail_thread.py) is kept on the ticket as an internal note for
+        support: nobody is notified (no one answers a machine), it is not the customer's reply
+        (the ticket doesn't move)."""
+        if self.env.context.get(AUTO_SUBMITTED_KEY):
+            kwargs.pop("subtype_id", None)
+            kwargs.update(subtype_xmlid="mail.mt_note", is_internal=True, partner_ids=[])
+        return super().message_post(**kwargs)
+
+    def _is_customer_post(self, post_values):
+        return not self.env.context.get(AUTO_SUBMITTED_KEY) and super()._is_customer_post(post_values)

@@ -18,3 +18,14 @@ class TerasoftTicketStateLog(models.Model):
     user_id = fields.Many2one("res.users", "Who", required=True, default=lambda self: self.env.uid)
     duration_hours = fields.Float("Hours in Previous Status", aggregator="avg")
     message = fields.Html("Message to the Customer", sanitize=True, help="The text support sent with this change.")
+    # Rows moved here from a duplicate merged into this ticket (terasoft.ticket.merge): facts of
+    # the duplicate's history, which the reports of this ticket's own times leave out. The
+    # number stays when the discarded duplicate is purged (retention), the link does not.
+    merged_from_number = fields.Char(
+        "Merged From",
+        readonly=True,
+        help="Logged on this duplicate, moved here when it was merged into this ticket.",
+    )
+    merged_from_id = fields.Many2one(
+        "terasoft.ticket", "Merged From Ticket", index="btree_not_null", ondelete="set null", readonly=True
+    )

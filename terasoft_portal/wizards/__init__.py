@@ -1,1 +1,2 @@
 from . import terasoft_ticket_move
+from . import terasoft_ticket_merge
