@@ -48,6 +48,8 @@
         "views/terasoft_portal_a11y_templates.xml",
         "views/terasoft_portal_templates.xml",
         "views/terasoft_portal_menus.xml",
+        "security/terasoft_ticket_cc_security.xml",
+        "views/terasoft_ticket_assignment_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
@@ -59,6 +61,7 @@
         "demo/terasoft_document_demo.xml",
         "demo/terasoft_access_request_demo.xml",
         "demo/terasoft_ticket_workflow_demo.xml",
+        "demo/terasoft_ticket_assignment_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [
