@@ -171,3 +171,24 @@ class TestTicketCc(TerasoftHttpCase):
         page = self.url_open(f"/my/tickets/{self.ticket.id}?access_token={self.ticket.access_token}").text
         self.assertIn("Stampa F24 in copia", page)
         self.assertNotIn("o_terasoft_cc", page)
+
+    def test_page_query_count_does_not_grow_with_the_cc(self):
+        """The CC box costs the same with 1 or 4 colleagues in CC and 6 to choose from."""
+        self.ticket.cc_partner_ids = self.no_login
+        self.authenticate("cc_author", "cc_author")
+        url = f"/my/tickets/{self.ticket.id}"
+        self.url_open(url)  # warm the caches
+        before = self.cr.sql_log_count
+        self.assertEqual(self.url_open(url).status_code, 200)
+        small = self.cr.sql_log_count - before
+        colleagues = self.env["res.partner"].create(
+            [
+                {"name": f"Collega {i}", "parent_id": self.company.id, "email": f"c{i}@copia.example.com"}
+                for i in range(8)
+            ]
+        )
+        self.ticket.cc_partner_ids |= colleagues[:3]
+        self.url_open(url)
+        with self.assertQueryCount(small):
+            page = self.url_open(url).text
+        self.assertEqual(page.count("o_terasoft_cc_row"), 4)

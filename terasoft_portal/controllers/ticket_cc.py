@@ -15,9 +15,13 @@ class TicketCcPortal(TicketPortal):
         # with the email's link, nor for staff looking at the portal page)
         may_cc = values["can_act"] and request.env.user.commercial_partner_id == ticket_sudo.commercial_partner_id
         values["may_cc"] = may_cc
-        values["cc_candidates"] = (
-            ticket_sudo._portal_cc_candidates() if may_cc and not ticket_sudo.is_done else request.env["res.partner"]
-        )
+        if may_cc and not ticket_sudo.is_done:
+            values["cc_candidates"] = ticket_sudo._portal_cc_candidates()  # also reads the CC's names
+        else:
+            values["cc_candidates"] = request.env["res.partner"]
+            if values["can_act"]:
+                ticket_sudo.cc_partner_ids.fetch(["name", "email"])
+
         return values
 
     def _ticket_check_cc_access(self, ticket_id):

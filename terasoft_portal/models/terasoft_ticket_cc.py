@@ -82,24 +82,28 @@ class TerasoftTicket(models.Model):
     def _portal_cc_candidates(self):
         """The colleagues the customer may put in CC (sudo'ed ``res.partner``, by name): active
         contacts of the ticket's company (not the company itself) with an email address, other
-        than the ticket's contact and those already in CC. Call on a sudo'ed ticket."""
+        than the ticket's contact and those already in CC. Call on a sudo'ed ticket.
+
+        One query, which also reads the names and emails of the contacts in CC (the page
+        shows them): the colleagues are searched first, the CC taken out afterwards."""
         self.ensure_one()
         if not self.commercial_partner_id:
             return self.env["res.partner"].sudo()
-        return (
+        colleagues = (
             self.env["res.partner"]
             .sudo()
-            .search(
+            .search_fetch(
                 [
                     ("commercial_partner_id", "=", self.commercial_partner_id.id),
                     ("id", "!=", self.commercial_partner_id.id),
-                    ("id", "not in", (self.partner_id | self.cc_partner_ids).ids),
                     ("email", "!=", False),
                     ("partner_share", "=", True),  # no employee of the support company
                 ],
+                ["name", "email"],
                 order="name, id",
             )
         )
+        return colleagues - self.partner_id - self.cc_partner_ids
 
     def _portal_add_cc(self, partner_id):
         """Put the contact ``partner_id`` (an int from the form) in CC, if it is one of
