@@ -215,3 +215,33 @@ class TestAssignment(TerasoftCase):
             category = self.category.with_env(self.env)
             self.Ticket._assignees_for(category)(category)
         self.assertLessEqual(small, 8)
+
+    def test_email_ticket_is_assigned_then_reassigned_on_triage(self):
+        """An email ticket lands in the triage category (its default assignee); the agent who
+        classifies it into a team's category hands it to the team."""
+        triage = self.env.company._ticket_email_category()
+        triage.user_id = self.support
+        self._load(self.anna, 1)
+        self._load(self.bruno, 1)
+        ticket = self.Ticket.message_new(
+            {
+                "subject": "Cedolino non stampabile",
+                "email_from": self.giulia.partner_id.email,
+                "author_id": self.giulia.partner_id.id,
+                "body": "<p>Non stampa.</p>",
+            }
+        )
+        self.assertRecordValues(ticket, [{"category_id": triage.id, "user_id": self.support.id, "auto_assigned": True}])
+        ticket.with_user(self.support).write({"category_id": self.category.id})
+        self.assertRecordValues(ticket, [{"user_id": self.carla.id, "auto_assigned": True}])
+
+    def test_search_view_has_the_unassigned_filters(self):
+        arch = self.Ticket.get_views([(False, "search")])["views"]["search"]["arch"]
+        self.assertIn('name="unassigned"', arch)
+        self.assertIn('name="mine_or_unassigned"', arch)
+        unassigned = self._new(self.category.copy({"name": "Senza nessuno", "user_id": False, "team_user_ids": False}))
+        mine = self._new(self.other_category)
+        domain = ["|", ("user_id", "=", self.support.id), ("user_id", "=", False)]
+        found = self.Ticket.search(domain)
+        self.assertIn(unassigned, found)
+        self.assertIn(mine, found)
