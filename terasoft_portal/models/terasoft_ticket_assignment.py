@@ -25,11 +25,8 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import api, fields, models
-from odoo.tools.translate import LazyTranslate
 
 from .terasoft_ticket import OPEN_STATES
-
-_lt = LazyTranslate(__name__)
 
 ASSIGNMENT_METHODS = [
     ("default", "Default assignee"),
