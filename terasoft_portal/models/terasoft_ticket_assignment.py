@@ -76,6 +76,7 @@ class TerasoftTicketCategory(models.Model):
 
 
 class ResUsers(models.Model):
+    # pylint: disable-next=consider-merging-classes-inherited  # one file per concern (assignment)
     _inherit = "res.users"
 
     def _terasoft_open_ticket_load(self):
