@@ -49,6 +49,8 @@
         "views/terasoft_portal_templates.xml",
         "views/terasoft_portal_menus.xml",
         "wizards/terasoft_ticket_merge_views.xml",
+        "security/terasoft_ticket_cc_security.xml",
+        "views/terasoft_ticket_assignment_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
@@ -61,6 +63,7 @@
         "demo/terasoft_access_request_demo.xml",
         "demo/terasoft_ticket_workflow_demo.xml",
         "demo/mail_canned_response_demo.xml",
+        "demo/terasoft_ticket_assignment_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [

@@ -50,3 +50,16 @@ class TestPortalTours(TerasoftHttpCase):
     def test_insolvent_customer_home(self):
         """Franco (insolvent Gamma): told of the block on the home page and before writing."""
         self.start_tour("/web/login", "terasoft_portal_insolvent_home_tour")
+
+
+class TestPortalCcTour(TerasoftHttpCase):
+    browser_size = "390x844"  # a phone
+
+    def test_add_a_colleague_in_cc(self):
+        """Giulia, in Italian, on a phone: two colleagues in CC from the offered list, one removed."""
+        ticket = self._ticket(self.giulia.partner_id, name="Licenza scaduta in copia")
+        self.start_tour("/web/login", "terasoft_portal_cc_tour")
+        paolo = self.env.ref("terasoft_portal.partner_paolo_ferri_demo")
+        self.assertEqual(ticket.cc_partner_ids, paolo)
+        self.assertIn(paolo, ticket.message_partner_ids)
+        self.assertNotIn(self.env.ref("terasoft_portal.partner_marco_rossi_demo"), ticket.message_partner_ids)

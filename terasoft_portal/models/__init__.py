@@ -24,3 +24,5 @@ from . import terasoft_password_reset_request
 from . import ir_attachment
 from . import resource_calendar
 from . import mail_thread
+from . import terasoft_ticket_assignment
+from . import terasoft_ticket_cc

@@ -436,7 +436,7 @@ class TerasoftTicket(models.Model):
         sequence = self.env["ir.sequence"].sudo()  # numbering is not a right of the creator
         for vals in vals_list:
             vals["number"] = sequence.next_by_code("terasoft.ticket")
-            if not vals.get("user_id") and vals.get("category_id"):
+            if not vals.get("user_id") and vals.get("category_id") and not vals.get("auto_assigned"):
                 category = self.env["terasoft.ticket.category"].browse(vals["category_id"])
                 vals["user_id"] = category.user_id.id
         tickets = super().create(vals_list)
