@@ -297,6 +297,15 @@ class TestTicketMergeHttp(MergeMixin, TerasoftHttpCase):
         self._call_kw("terasoft.ticket.merge", "action_merge", [[wizard_id]])
         self.assertEqual(self.dup2.state, "discarded")
 
+    def test_colleagues_in_cc_follow_the_request_to_the_kept_ticket(self):
+        """A colleague in CC on a duplicate (own tickets only) is in CC on the kept ticket:
+        without it the merge would take the request out of their portal."""
+        colleague = self._portal_user("cc.merge", self.alfa, ticket_scope="own").partner_id
+        self.dup2.cc_partner_ids = colleague
+        self._merge(self.keep, self.duplicates)
+        self.assertIn(colleague, self.keep.cc_partner_ids)
+        self.assertIn(colleague, self.keep.message_partner_ids)
+
     def test_contact_of_a_duplicate_still_reaches_the_kept_ticket(self):
         """Ornella sees only her own tickets: she follows the kept ticket after the merge and
         opens it from the merge email's link."""

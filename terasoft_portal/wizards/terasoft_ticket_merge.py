@@ -1,6 +1,6 @@
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
@@ -135,6 +135,9 @@ class TerasoftTicketMerge(models.TransientModel):
         activities.write({"res_id": keep.id})
         downloads.write({"ticket_id": keep.id})
         self._merge_followers(keep, followers)
+        # colleagues in CC of a duplicate keep seeing the request, now on the kept ticket
+        if cc_partners := duplicates.cc_partner_ids - keep.cc_partner_ids:
+            keep.write({"cc_partner_ids": [Command.link(partner.id) for partner in cc_partners]})
         if logs:
             # one UPDATE for all the rows, each keeping the ticket it was logged on
             # (``merged_from_*``: the first one when a merged ticket is merged again); their stored
