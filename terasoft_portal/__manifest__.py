@@ -48,6 +48,10 @@
         "views/terasoft_portal_a11y_templates.xml",
         "views/terasoft_portal_templates.xml",
         "views/terasoft_portal_menus.xml",
+        "security/terasoft_sla_security.xml",
+        "data/terasoft_sla_policy_data.xml",
+        "views/terasoft_sla_views.xml",
+        "views/terasoft_reporting_menus.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
@@ -59,6 +63,7 @@
         "demo/terasoft_document_demo.xml",
         "demo/terasoft_access_request_demo.xml",
         "demo/terasoft_ticket_workflow_demo.xml",
+        "demo/terasoft_sla_policy_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [
