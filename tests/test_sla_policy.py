@@ -89,6 +89,35 @@ class TestSlaPolicyMatching(SlaPolicyMixin, TerasoftCase):
         other = self._created_at("2026-11-24 08:00:00", category_id=self.cat_presenze.id, partner=self.luca.partner_id)
         self.assertNotEqual(self._row(other).policy_id, premium)
 
+    def test_policy_of_a_category_covers_its_sub_categories(self):
+        presenze = self.Policy.create(
+            {"name": "Presenze", "category_ids": [self.cat_presenze.id], "resolution_hours": 24}
+        )
+        ticket = self._created_at("2026-11-24 08:00:00", category_id=self.cat_project.id)
+        self.assertEqual(self._row(ticket).policy_id, presenze)
+        presenze.active = False  # archived: no longer applies
+        self.assertFalse(self._row(self._created_at("2026-11-24 08:00:00", category_id=self.cat_project.id)))
+
+    def test_backfill_gives_existing_tickets_their_row_once(self):
+        taken = self._created_at("2026-11-24 08:00:00", category_id=self.cat_presenze.id)
+        self._move("2026-11-25 09:00:00", [(taken, "action_take_in_charge")])
+        new = self._created_at("2026-11-24 08:00:00", category_id=self.cat_presenze.id)
+        self.env.cr.execute("DELETE FROM terasoft_ticket_sla WHERE ticket_id IN %s", [(taken.id, new.id)])
+        self.env.invalidate_all()
+        self.Ticket._terasoft_backfill_sla()
+        self.Ticket._terasoft_backfill_sla()  # idempotent
+        for ticket in taken | new:
+            row = ticket.sla_ids
+            self.assertEqual(len(row), 1)
+            self.assertEqual(
+                (row.target, row.deadline, row.status, row.reached_date),
+                ("first_response", ticket.sla_deadline, ticket.sla_status, ticket.date_taken),
+            )
+        self.assertEqual(taken.sla_ids.status, "breached")
+        self.assertTrue(taken.sla_ids.paused_since)
+        self.assertFalse(new.sla_ids.paused_since)
+        self.assertEqual(new.sla_ids.target_hours, 8)
+
     def test_at_risk_threshold(self):
         self.policy_paghe.at_risk_hours = 4
         ticket = self._created_at("2026-11-24 08:00:00")
@@ -156,7 +185,9 @@ class TestSlaClock(SlaPolicyMixin, TerasoftCase):
 
     def test_pause_across_a_public_holiday_and_reopen(self):
         self.env.company._ticket_calendar()._generate_holidays([2026])
-        ticket = self._created_at("2026-12-07 08:00:00", ticket_type="defect")  # Monday 9:00 Rome; Tuesday 8 is a holiday
+        ticket = self._created_at(
+            "2026-12-07 08:00:00", ticket_type="defect"
+        )  # Monday 9:00 Rome; Tuesday 8 is a holiday
         self._move("2026-12-07 08:00:00", [(ticket, "action_take_in_charge")])
         self._move("2026-12-07 08:00:00", [(ticket, "action_start_progress")], message="Analisi")
         self._move("2026-12-07 08:00:00", [(ticket, "action_plan")], planned_date="2026-12-09 08:00:00")

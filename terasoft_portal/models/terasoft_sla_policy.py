@@ -4,15 +4,18 @@ Precedence: among the active policies of the ticket's support company (or of no 
 criteria all match the ticket (an empty criterion matches anything), the most specific one wins
 (the one with the most non-empty criteria among category, priority, importance, ticket type
 and customer company); between equally specific policies, the lowest sequence, then the oldest.
-The default policy shipped with the module has no criteria: it applies when nothing else does.
+A policy of a category also covers its sub-categories. The default policy shipped with the
+module has no criteria: it applies when nothing else does. A change of a criterion of a ticket
+(category, priority, importance, type, customer, support company) re-applies this rule to its
+targets not yet reached (see terasoft_ticket_sla.py).
 """
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 
 # The states a policy may pause the resolution clock in (one boolean each, `pause_<state>`).
 # `new` never pauses: the take-in-charge clock runs until someone takes the ticket in charge.
 PAUSABLE_STATES = ("waiting_customer", "planned", "waiting_development", "blocked")
-# The criteria that choose a policy: the ticket fields they read (see `_sla_policy_matches`).
+# The criteria that choose a policy: the ticket fields they read (see `_sla_policy_for`).
 SLA_CRITERIA_FIELDS = ("category_id", "priority", "importance", "ticket_type", "partner_id", "company_id")
 
 
@@ -29,7 +32,11 @@ class TerasoftSlaPolicy(models.Model):
         "res.company", "Support Company", index=True, help="Empty: the policy applies to every support company."
     )
     # criteria: empty = any
-    category_ids = fields.Many2many("terasoft.ticket.category", string="Categories", help="Empty: any category.")
+    category_ids = fields.Many2many(
+        "terasoft.ticket.category",
+        string="Categories",
+        help="Empty: any category. A category covers its sub-categories.",
+    )
     priority = fields.Selection([("0", "Not urgent"), ("1", "Medium"), ("2", "Urgent")], help="Empty: any priority.")
     importance = fields.Selection(
         [("non_blocking", "Non-blocking"), ("blocking", "Blocking")], help="Empty: any importance."
@@ -96,28 +103,71 @@ class TerasoftSlaPolicy(models.Model):
         self.ensure_one()
         return {state for state in PAUSABLE_STATES if self[f"pause_{state}"]}
 
-    def _sla_policy_matches(self, ticket):
-        self.ensure_one()
-        return (
-            (not self.company_id or self.company_id == ticket.company_id)
-            and (not self.category_ids or ticket.category_id in self.category_ids)
-            and (not self.priority or self.priority == ticket.priority)
-            and (not self.importance or self.importance == ticket.importance)
-            and (not self.ticket_type or self.ticket_type == ticket.ticket_type)
-            and (not self.partner_ids or ticket.commercial_partner_id in self.partner_ids)
+    @api.model_create_multi
+    def create(self, vals_list):
+        policies = super().create(vals_list)
+        self.env.registry.clear_cache()  # _sla_policy_table
+        return policies
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()  # _sla_policy_table
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # _sla_policy_table
+        return result
+
+    @api.model
+    @tools.ormcache()
+    def _sla_policy_table(self):
+        """The active policies' criteria, most specific first, then by sequence: a tuple of
+        (id, company id, category ids, priority, importance, type, customer ids). Cached: creating
+        a ticket reads no policy criteria (the cache is cleared when a policy changes)."""
+        # sudo: which policy applies is a fact of the ticket, whoever creates or reads it
+        policies = self.sudo().with_context(active_test=True).search([], order="sequence, id")
+        return tuple(
+            (
+                p.id,
+                p.company_id.id,
+                frozenset(p.category_ids.ids),
+                p.priority,
+                p.importance,
+                p.ticket_type,
+                frozenset(p.partner_ids.ids),
+            )
+            for p in sorted(policies, key=lambda policy: -policy.specificity)  # stable: sequence, id kept
         )
 
     @api.model
     def _sla_policy_for(self, tickets):
-        """{ticket: the policy that applies to it (possibly empty)}, one query for all."""
+        """{ticket: the policy that applies to it (possibly empty)}, from the cached table."""
         if not tickets:
             return {}
-        # sudo: which policy applies is a fact of the ticket, whoever creates or reads it
-        policies = self.sudo().search([], order="sequence, id")
-        ranked = sorted(policies, key=lambda policy: -policy.specificity)  # stable: sequence, id kept
-        return {
-            ticket: next((p for p in ranked if p._sla_policy_matches(ticket)), policies.browse()) for ticket in tickets
-        }
+        table = self._sla_policy_table()
+        result = {}
+        for ticket in tickets:
+            company, partner = ticket.company_id.id, ticket.commercial_partner_id.id
+            # a policy of a category covers its sub-categories
+            category_path = {int(id_) for id_ in (ticket.category_id.parent_path or "").split("/") if id_}
+            category_path.add(ticket.category_id.id)
+            result[ticket] = self.browse(
+                next(
+                    (
+                        policy_id
+                        for policy_id, p_company, categories, priority, importance, ticket_type, partners in table
+                        if (not p_company or p_company == company)
+                        and (not categories or not categories.isdisjoint(category_path))
+                        and (not priority or priority == ticket.priority)
+                        and (not importance or importance == ticket.importance)
+                        and (not ticket_type or ticket_type == ticket.ticket_type)
+                        and (not partners or partner in partners)
+                    ),
+                    [],
+                )
+            )
+        return result
 
     def _first_response_target(self, ticket):
         """(hours, at-risk threshold) of the take-in-charge target for ``ticket``: the company
