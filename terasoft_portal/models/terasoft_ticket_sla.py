@@ -253,6 +253,8 @@ class TerasoftTicket(models.Model):
         """What the portal shows of the SLA: [{target, deadline, reached_date, paused}] for the
         targets not reached yet, take in charge first. No policy name: policies are internal."""
         self.ensure_one()
+        if self.state in ("closed", "discarded"):
+            return []
         # sudo: the caller already holds the ticket (read access or token); portal users have no
         # access to the SLA rows themselves, and only these customer-facing values leave here
         rows = self.sudo().sla_ids.sorted(lambda row: row.target != "first_response")
@@ -266,7 +268,23 @@ class TerasoftTicket(models.Model):
         result = super().write(vals)
         if any(name in vals for name in SLA_CRITERIA_FIELDS):
             self._sla_reevaluate()
+        elif "sla_status" in vals and self:
+            self._sla_mirror_status(vals["sla_status"])
         return result
+
+    def _sla_mirror_status(self, status):
+        """The system wrote ``sla_status`` (the take-in-charge scan, by batches of 500 tickets):
+        the take-in-charge rows not reached follow, in one UPDATE per batch (the ORM would write
+        them 100 at a time, a query per 100 tickets on top of the ticket's own)."""
+        rows = self.env["terasoft.ticket.sla"]
+        rows.flush_model(["ticket_id", "target", "reached_date", "status"])
+        self.env.cr.execute(
+            """UPDATE terasoft_ticket_sla
+                  SET status = %s, success_rate = %s, write_uid = %s, write_date = NOW() AT TIME ZONE 'UTC'
+                WHERE ticket_id IN %s AND target = 'first_response' AND reached_date IS NULL AND status != %s""",
+            [status, 100.0 if status == "met" else 0.0, self.env.uid, tuple(self.ids), status],
+        )
+        rows.invalidate_model(["status", "success_rate", "write_uid", "write_date"])
 
     def _sla_reevaluate(self):
         """The criteria of the tickets changed: apply the policy that matches now to the targets
@@ -322,16 +340,17 @@ class TerasoftTicket(models.Model):
 
     @api.model
     def _cron_sla_scan(self):
-        """The take-in-charge scan of the ticket (its public fields and activity), then both
-        targets' rows: on time -> at risk -> breached, and one activity per breached resolution
-        target for the support manager (the take-in-charge breach has the ticket's own activity),
-        never twice (`breach_reported`). Batched by ``_cron_batches``: a fixed number of queries
+        """The take-in-charge scan of the ticket (its public fields, which its rows mirror, and its
+        activity), then the resolution rows: on time -> at risk -> breached, and one activity per
+        breached resolution target for the support manager, never twice (`breach_reported`).
+        Batched by ``_cron_batches``: a fixed number of queries
         per batch, whatever its size."""
         result = super()._cron_sla_scan()
         tickets = self.sudo()
         rows = self.env["terasoft.ticket.sla"].sudo()
         now = fields.Datetime.now()
-        running = [("reached_date", "=", False), ("paused_since", "=", False)]
+        # the take-in-charge rows follow the ticket's own scan above (see ``write``)
+        running = [("target", "=", "resolution"), ("reached_date", "=", False), ("paused_since", "=", False)]
         job = "SLA check"
         for condition, values in (
             ([("deadline", "<=", now), ("status", "!=", "breached")], {"status": "breached"}),
