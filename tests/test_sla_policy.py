@@ -212,6 +212,15 @@ class TestSlaClock(SlaPolicyMixin, TerasoftCase):
         self.assertEqual(row.deadline, datetime(2026, 12, 11, 15, 0))  # 6 h later: Friday 16:00 Rome
         self.assertEqual(row.status, "on_time")
 
+    def test_ticket_created_resolved_is_reached_on_its_resolution_date(self):
+        # imports and data create tickets in any state (superuser): the row says when it was reached
+        with frozen(self.env, "2026-11-26 08:00:00"):
+            ticket = self._ticket(self.giulia.partner_id, state="resolved", date_resolved=datetime(2026, 11, 26, 7, 0))
+            self.env.flush_all()
+        row = self._row(ticket)
+        self.assertEqual(row.reached_date, datetime(2026, 11, 26, 7, 0))
+        self.assertEqual(row.status, "met")
+
     def test_paused_state_is_configurable(self):
         self.policy_paghe.pause_waiting_customer = False
         ticket = self._created_at("2026-11-24 08:00:00")

@@ -209,9 +209,10 @@ class TerasoftTicket(models.Model):
             "start_date": start,
             "deadline": deadline,
             "at_risk_date": at_risk,
-            "paused_since": now if self._sla_resolution_stopped(policy) else False,
-            "reached_date": now if self.state in RESOLVED_STATES else False,
+            # a ticket created resolved or closed (imports, data): reached when it says so
+            "reached_date": (self.date_resolved or self.date_closed or now) if self.state in RESOLVED_STATES else False,
         }
+        vals["paused_since"] = (vals["reached_date"] or now) if self._sla_resolution_stopped(policy) else False
         vals["status"] = self.env["terasoft.ticket.sla"].new(vals)._status_at(now)
         return vals
 
