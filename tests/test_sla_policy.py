@@ -123,6 +123,18 @@ class TestSlaPolicyMatching(SlaPolicyMixin, TerasoftCase):
         ticket = self._created_at("2026-11-24 08:00:00")
         self.assertEqual(self._row(ticket).at_risk_date, datetime(2026, 11, 25, 12, 0))  # 12 h: Wed 13:00 Rome
 
+    def test_at_risk_walk_back_agrees_with_the_forward_plan(self):
+        self.env.company._ticket_calendar()._generate_holidays([2026])
+        calendar = self.env.company._ticket_calendar()
+        for start in ("2026-11-24 08:00:00", "2026-11-27 15:30:00", "2026-12-04 10:00:00"):
+            start = datetime.fromisoformat(start)
+            for hours, threshold in ((16, 4), (16, 8), (40, 8), (40, 12.5), (9, 2)):
+                deadline = self.Ticket._plan_sla(calendar, hours, start)[0]
+                forward = self.Ticket._plan_sla(calendar, hours - threshold + 1, start)[1]
+                self.assertEqual(
+                    self.Ticket._sla_hours_before(calendar, deadline, threshold), forward, (start, hours, threshold)
+                )
+
     def test_recompute_on_category_and_priority_change(self):
         ticket = self._created_at("2026-11-24 08:00:00", category_id=self.cat_presenze.id)
         self.assertFalse(self._row(ticket))

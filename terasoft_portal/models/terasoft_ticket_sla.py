@@ -14,7 +14,12 @@ where the clocks stop and restart. Deadlines are `_plan_sla` of the support cale
 creation date, for ``target_hours + paused_hours`` working hours.
 """
 
+from datetime import timedelta
+
+from pytz import utc
+
 from odoo import api, fields, models
+from odoo.tools.date_utils import localized
 
 from .terasoft_sla_policy import SLA_CRITERIA_FIELDS
 from .terasoft_ticket import SLA_STATUSES
@@ -166,10 +171,27 @@ class TerasoftTicket(models.Model):
             return memo[key]
         deadline, at_risk = self._plan_sla(calendar, hours, start)
         if threshold != 1:
-            at_risk = self._plan_sla(calendar, hours - threshold + 1, start)[1] if hours > threshold else start
+            at_risk = self._sla_hours_before(calendar, deadline, threshold) if hours > threshold else start
         if memo is not None:
             memo[key] = (deadline, at_risk)
         return deadline, at_risk
+
+    @api.model
+    def _sla_hours_before(self, calendar, end, hours):
+        """The moment ``hours`` working hours of ``calendar`` before ``end`` (naive UTC): the at-risk
+        date of a deadline, walking back over the work intervals from the deadline (one window
+        for a threshold of hours, where walking forward from the creation again would cost one
+        calendar read per window up to the deadline). At a break, the end of the earlier interval."""
+        window, remaining, origin = timedelta(days=3), hours, localized(end)
+        for n in range(100):
+            window_end = origin - window * n
+            intervals = calendar._work_intervals_batch(window_end - window, window_end)[False]
+            for begin, stop, _meta in reversed(list(intervals)):
+                length = (stop - begin).total_seconds() / 3600
+                if remaining < length:
+                    return (stop - timedelta(hours=remaining)).astimezone(utc).replace(tzinfo=None)
+                remaining -= length
+        return end - timedelta(hours=hours)
 
     def _sla_first_response_target(self, policy=None):
         """(hours, at-risk threshold) of this ticket's take-in-charge target."""
