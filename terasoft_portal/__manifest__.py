@@ -51,6 +51,10 @@
         "wizards/terasoft_ticket_merge_views.xml",
         "security/terasoft_ticket_cc_security.xml",
         "views/terasoft_ticket_assignment_views.xml",
+        "security/terasoft_sla_security.xml",
+        "data/terasoft_sla_policy_data.xml",
+        "views/terasoft_sla_views.xml",
+        "views/terasoft_reporting_menus.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
@@ -64,6 +68,7 @@
         "demo/terasoft_ticket_workflow_demo.xml",
         "demo/mail_canned_response_demo.xml",
         "demo/terasoft_ticket_assignment_demo.xml",
+        "demo/terasoft_sla_policy_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [

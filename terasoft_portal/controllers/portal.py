@@ -511,6 +511,7 @@ class TicketPortal(CustomerPortal):
             "state_help": ticket_sudo._portal_state_help(),
             "last_question": ticket_sudo._portal_last_question(),
             "autoclose_date": ticket_sudo._get_autoclose_date(),
+            "sla_targets": ticket_sudo._sla_portal_targets(),
             "plan_error": kwargs.get("plan_error"),
             "close_error": kwargs.get("close_error"),
         }

@@ -26,3 +26,5 @@ from . import resource_calendar
 from . import mail_thread
 from . import terasoft_ticket_assignment
 from . import terasoft_ticket_cc
+from . import terasoft_sla_policy
+from . import terasoft_ticket_sla

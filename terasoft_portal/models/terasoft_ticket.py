@@ -330,20 +330,22 @@ class TerasoftTicket(models.Model):
         for ticket in self:
             ticket.is_done = ticket.state in DONE_STATES
 
-    @api.depends("company_id", "priority", "importance")
+    @api.depends("company_id", "priority", "importance", "category_id", "ticket_type", "commercial_partner_id")
     def _compute_sla_deadline(self):
-        """Creation + N working hours. Tickets created together share one calendar computation."""
+        """Creation + N working hours (the SLA policy's take-in-charge target, see
+        terasoft_sla_policy.py). Tickets created together share one calendar computation."""
         groups = defaultdict(lambda: self.browse())
+        policies = self.env["terasoft.sla.policy"]._sla_policy_for(self)
         for ticket in self:
             if ticket.date_taken and ticket.sla_deadline:
                 continue  # the promise made when the ticket was taken in charge does not change
             company = ticket.company_id or self.env.company
             # precomputed before the INSERT: the creation date will be the transaction's time
             start = ticket.create_date or self.env.cr.now()
-            hours = company._ticket_sla_hours(ticket.priority, ticket.importance)
-            groups[company._ticket_calendar(), hours, start] |= ticket
-        for (calendar, hours, start), tickets in groups.items():
-            tickets.sla_deadline, tickets.sla_at_risk_date = self._plan_sla(calendar, hours, start)
+            hours, threshold = ticket._sla_first_response_target(policies[ticket])
+            groups[company._ticket_calendar(), hours, threshold, start] |= ticket
+        for (calendar, hours, threshold, start), tickets in groups.items():
+            tickets.sla_deadline, tickets.sla_at_risk_date = self._sla_plan(calendar, hours, threshold, start)
 
     @api.model
     def _plan_sla(self, calendar, hours, start):
@@ -589,6 +591,7 @@ class TerasoftTicket(models.Model):
         self._check_move(move)
         now = fields.Datetime.now()
         durations = self._hours_in_current_states(now)
+        previous_states = {ticket.id: ticket.state for ticket in self}
         logs = []
         for (target, from_state), tickets in self.grouped(lambda t: (t._move_target(move), t.state)).items():
             logs += [
@@ -614,6 +617,7 @@ class TerasoftTicket(models.Model):
             tickets.with_context(**{_MOVE_CONTEXT_KEY: _MOVE_TOKEN}).write(extra)
         # the log is a fact of the system, not a right of the user who moved the ticket
         self.env["terasoft.ticket.state.log"].sudo().create(logs)
+        self._sla_track_move(previous_states, now)  # stop, restart or reach the SLA clocks
         self._notify_move(move, message)
         return self
 

@@ -114,7 +114,7 @@ class TerasoftTicket(models.Model):
 
     def _sla_promise_hours(self):
         self.ensure_one()
-        return "%g" % self.company_id._ticket_sla_hours(self.priority, self.importance)
+        return "%g" % self._sla_first_response_target()[0]
 
     def _notify_move(self, move, message=None):
         """Post the update of a support or system ``move`` on each ticket (see the class doc)."""
