@@ -6,7 +6,7 @@
     "author": "Terasoft",
     "website": "https://www.terasoft.example",
     "license": "LGPL-3",
-    "depends": ["mail", "portal", "auth_signup", "resource"],
+    "depends": ["mail", "portal", "auth_signup", "resource", "rating"],
     "external_dependencies": {"python": ["holidays"]},
     "data": [
         "security/terasoft_portal_groups.xml",
@@ -48,6 +48,9 @@
         "views/terasoft_portal_a11y_templates.xml",
         "views/terasoft_portal_templates.xml",
         "views/terasoft_portal_menus.xml",
+        "views/terasoft_reporting_menus.xml",
+        "views/terasoft_ticket_rating_templates.xml",
+        "views/terasoft_ticket_rating_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

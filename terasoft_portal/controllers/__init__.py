@@ -6,3 +6,4 @@ from . import contacts
 from . import access
 from . import password
 from . import account
+from . import rating
