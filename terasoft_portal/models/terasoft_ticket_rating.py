@@ -174,7 +174,7 @@ class TerasoftTicket(models.Model):
                 "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
                 "user_id": manager.id,
                 "date_deadline": fields.Date.context_today(self),
-                "summary": self.env._("Unhappy customer: %(ref)s", ref=self.number),
+                "summary": self.with_context(lang=manager.lang).env._("Unhappy customer: %(ref)s", ref=self.number),
                 "note": plaintext2html(rating.feedback) if rating.feedback else False,
             }
         )
