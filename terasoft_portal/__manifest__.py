@@ -62,6 +62,7 @@
         "demo/terasoft_document_demo.xml",
         "demo/terasoft_access_request_demo.xml",
         "demo/terasoft_ticket_workflow_demo.xml",
+        "demo/rating_rating_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [

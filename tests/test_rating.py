@@ -156,7 +156,10 @@ class TestRatingModel(RatingMixin, TerasoftCase):
     def test_rating_message_is_internal_and_not_a_customer_reply(self):
         ticket = self._closed_ticket()
         before = ticket.date_last_customer_message
-        rating = ticket.sudo().rating_apply(5, rating=ticket._rating_closure(), feedback="Grazie")
+        # as the rating route does it: sudo'ed, with the customer (or the public user) as env.user
+        rating = (
+            ticket.with_user(self.giulia).sudo().rating_apply(5, rating=ticket._rating_closure(), feedback="Grazie")
+        )
         message = rating.message_id
         self.assertEqual(message.subtype_id, self.env.ref("terasoft_portal.mt_ticket_rating"))
         self.assertEqual(message.author_id, self.giulia.partner_id)

@@ -19,8 +19,9 @@ class TerasoftTicket(models.Model):
       is rated again, with a new token, when it closes again.
     - A second answer on the same token updates the same rating and its chatter message
       (Odoo's ``rating_apply``): one rating per closure.
-    - The rating's chatter message is internal (``mt_ticket_rating``): staff see it and the
-      assignee following the ticket is notified; other customers never.
+    - The rating's chatter message has the internal subtype ``mt_ticket_rating``: staff see it
+      and the assignee following the ticket is notified; customers never. Not a plain comment
+      or note, it is not taken for the customer's reply (``_is_customer_post``): it moves nothing.
     - An unhappy answer reopens nothing; it schedules one activity for the support manager.
     """
 
@@ -133,13 +134,6 @@ class TerasoftTicket(models.Model):
 
     def _rating_apply_get_default_subtype_id(self):
         return self.env["ir.model.data"]._xmlid_to_res_id("terasoft_portal.mt_ticket_rating")
-
-    def _is_customer_post(self, post_values):
-        """The message of a rating is not the customer's reply (it must not move the ticket
-        nor become a public comment): it is posted with the rating's internal subtype."""
-        if post_values.get("rating_id"):
-            return False
-        return super()._is_customer_post(post_values)
 
     def rating_apply(self, rate, token=None, rating=None, feedback=None, subtype_xmlid=None, notify_delay_send=False):
         """Odoo's, plus: an answer that turns the rating unhappy schedules one activity for
