@@ -30,8 +30,8 @@ class RatingMixin:
         else:
             ticket.with_user(ticket.partner_id.user_ids[:1]).action_customer_close()
 
-    def _ratings(self, ticket):
-        return self.env["rating.rating"].search([("res_model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id)])
+    def _ratings(self, tickets):
+        return self.env["rating.rating"].search([("res_model", "=", "terasoft.ticket"), ("res_id", "in", tickets.ids)])
 
     def _closing_message(self, ticket):
         return self.env["mail.message"].search(
@@ -231,6 +231,25 @@ class TestRatingModel(RatingMixin, TerasoftCase):
         with self.assertQueryCount(small):
             Report.formatted_read_group([], groupby, aggregates)
 
+    def test_rating_requests_of_a_batch_cost_flat_queries(self):
+        """The auto-close closes tickets in batches: opening their rating requests costs the
+        same queries for 3 or 20 tickets (one search, one create)."""
+
+        def queries(count):
+            tickets = self.Ticket.browse()
+            for _index in range(count):
+                tickets |= self._closed_ticket()
+            self.env.flush_all()
+            self.env.invalidate_all()
+            tickets = self.Ticket.browse(tickets.ids)
+            start = self.env.cr.sql_log_count
+            tickets._rating_open_requests()
+            self.env.flush_all()
+            self.assertEqual(len(self._ratings(tickets[0])), 1, "the earlier request was replaced")
+            return self.env.cr.sql_log_count - start
+
+        self.assertEqual(queries(3), queries(20))
+
 
 class TestRatingHttp(RatingMixin, TerasoftHttpCase):
     def _login(self, user):
@@ -322,6 +341,23 @@ class TestRatingHttp(RatingMixin, TerasoftHttpCase):
         self.assertNotIn("o_terasoft_rating", response.text)
         self.assertNotIn("Commento di Giulia", response.text)
         self.assertNotIn(ticket._rating_closure().access_token, response.text)
+
+    def test_no_rating_through_the_chatter_routes(self):
+        """rating's mail.thread accepts ``rating_value`` on every post: not on tickets, where a
+        customer could otherwise add ratings at will (the report) without a closure."""
+        ticket = self._closed_ticket()
+        self._login(self.giulia)
+        self.make_jsonrpc_request(
+            "/mail/message/post",
+            {
+                "thread_model": "terasoft.ticket",
+                "thread_id": ticket.id,
+                "post_data": {"body": "Pessimo", "message_type": "comment", "rating_value": 1},
+            },
+        )
+        ticket.with_user(self.giulia).message_post(body="Pessimo", message_type="comment", rating_value=1)
+        self.assertEqual(len(self._ratings(ticket)), 1, "only the closure's request")
+        self.assertFalse(self._ratings(ticket).consumed)
 
     def test_open_ticket_page_has_no_rating(self):
         ticket = self._ticket(self.giulia.partner_id, ticket_type="defect", state="in_progress")

@@ -135,6 +135,17 @@ class TerasoftTicket(models.Model):
     def _rating_apply_get_default_subtype_id(self):
         return self.env["ir.model.data"]._xmlid_to_res_id("terasoft_portal.mt_ticket_rating")
 
+    def _get_allowed_message_params(self):
+        """No ``rating_value`` from Odoo's chatter routes (``/mail/message/post``,
+        ``/mail/message/update_content``): a ticket is rated through its closure's token only."""
+        return super()._get_allowed_message_params() - {"rating_value"}
+
+    def message_post(self, **kwargs):
+        """Drop ``rating_value`` (rating's mail.thread would create a rating, as superuser, for
+        whoever posts, e.g. a portal user over RPC): see ``_get_allowed_message_params``."""
+        kwargs.pop("rating_value", None)
+        return super().message_post(**kwargs)
+
     def rating_apply(self, rate, token=None, rating=None, feedback=None, subtype_xmlid=None, notify_delay_send=False):
         """Odoo's, plus: an answer that turns the rating unhappy schedules one activity for
         the support manager (a second unhappy answer on the same rating does not)."""
