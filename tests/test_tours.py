@@ -61,9 +61,11 @@ class TestPortalTours(TerasoftHttpCase):
         )
         ticket.action_resolve(solution="<p>Ratei ricalcolati.</p>")
         ticket.sudo()._apply_move("autoclose")  # the auto-close sends the closing email
-        closing = self.env["mail.mail"].search(
-            [("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("body_html", "like", "/rate/")]
-        ).filtered(lambda mail: self.giulia.partner_id in mail.recipient_ids)
+        closing = (
+            self.env["mail.mail"]
+            .search([("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("body_html", "like", "/rate/")])
+            .filtered(lambda mail: self.giulia.partner_id in mail.recipient_ids)
+        )
         self.assertEqual(len(closing), 1)
         link = re.search(r'href="[^"]*(/rate/[0-9a-f]{32}/3)"', closing.body_html).group(1)
         self.start_tour(link, "terasoft_portal_rating_tour")
