@@ -15,14 +15,14 @@ class TerasoftTicketRatingReport(models.Model):
     _order = "rated_on desc"
     _rec_name = "ticket_id"
 
-    ticket_id = fields.Many2one("terasoft.ticket", "Ticket", readonly=True)
+    ticket_id = fields.Many2one("terasoft.ticket", readonly=True)
     rating_id = fields.Many2one("rating.rating", "Rating Record", readonly=True)
-    category_id = fields.Many2one("terasoft.ticket.category", "Category", readonly=True)
+    category_id = fields.Many2one("terasoft.ticket.category", readonly=True)
     user_id = fields.Many2one("res.users", "Agent", readonly=True)
     commercial_partner_id = fields.Many2one("res.partner", "Customer Company", readonly=True)
     partner_id = fields.Many2one("res.partner", "Contact", readonly=True)
     company_id = fields.Many2one("res.company", "Support Company", readonly=True)
-    rated_on = fields.Datetime("Rated On", readonly=True)
+    rated_on = fields.Datetime(readonly=True)
     rating = fields.Float("Average Rating", aggregator="avg", readonly=True)
     rating_text = fields.Selection(rating_data.RATING_TEXT, "Rating", readonly=True)
     happy_count = fields.Integer("Happy", aggregator="sum", readonly=True)
