@@ -6,7 +6,7 @@
     "author": "Terasoft",
     "website": "https://www.terasoft.example",
     "license": "LGPL-3",
-    "depends": ["mail", "portal", "auth_signup", "resource"],
+    "depends": ["mail", "portal", "auth_signup", "resource", "rating"],
     "external_dependencies": {"python": ["holidays"]},
     "data": [
         "security/terasoft_portal_groups.xml",
@@ -55,6 +55,8 @@
         "data/terasoft_sla_policy_data.xml",
         "views/terasoft_sla_views.xml",
         "views/terasoft_reporting_menus.xml",
+        "views/terasoft_ticket_rating_templates.xml",
+        "views/terasoft_ticket_rating_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",
@@ -69,6 +71,7 @@
         "demo/mail_canned_response_demo.xml",
         "demo/terasoft_ticket_assignment_demo.xml",
         "demo/terasoft_sla_policy_demo.xml",
+        "demo/rating_rating_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [

@@ -144,6 +144,13 @@ class TestAccessibility(TerasoftHttpCase):
     def test_login(self):
         self._assert_accessible("/web/login", login=None)
 
+    def test_closed_ticket_page_with_rating(self):
+        self._assert_accessible(f"/my/tickets/{self.env.ref('terasoft_portal.ticket_t13_demo').id}")
+
+    def test_rating_page(self):
+        token = self.env.ref("terasoft_portal.rating_t13_demo").access_token
+        self._assert_accessible(f"/rate/{token}/3", login=None)
+
     def test_the_check_can_fail(self):
         """The same run reports a violation planted in a page (an input without label)."""
         (payload,) = self._run_axe(

@@ -1,5 +1,7 @@
 """Browser tours (headless Chromium; Odoo skips them, with the reason, when no browser is found)."""
 
+import re
+
 from .common import TerasoftHttpCase
 
 
@@ -63,3 +65,27 @@ class TestPortalCcTour(TerasoftHttpCase):
         self.assertEqual(ticket.cc_partner_ids, paolo)
         self.assertIn(paolo, ticket.message_partner_ids)
         self.assertNotIn(self.env.ref("terasoft_portal.partner_marco_rossi_demo"), ticket.message_partner_ids)
+    def test_rate_a_closed_ticket_from_the_closing_email(self):
+        """Giulia, not logged in, opens the "Così così" link of the closing email, chooses
+        "Insoddisfatto", comments and sends: one rating, one activity for the manager."""
+        ticket = self._ticket(
+            self.giulia.partner_id, name="Ratei tredicesima in tour", ticket_type="defect", state="in_progress"
+        )
+        ticket.action_resolve(solution="<p>Ratei ricalcolati.</p>")
+        ticket.sudo()._apply_move("autoclose")  # the auto-close sends the closing email
+        closing = (
+            self.env["mail.mail"]
+            .search([("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("body_html", "like", "/rate/")])
+            .filtered(lambda mail: self.giulia.partner_id in mail.recipient_ids)
+        )
+        self.assertEqual(len(closing), 1)
+        link = re.search(r'href="[^"]*(/rate/[0-9a-f]{32}/3)"', closing.body_html).group(1)
+        self.start_tour(link, "terasoft_portal_rating_tour")
+        rating = ticket._rating_closure()
+        self.assertRecordValues(
+            rating, [{"rating": 1, "feedback": "La soluzione è arrivata dopo una settimana.", "consumed": True}]
+        )
+        self.assertEqual(
+            len(ticket.activity_ids.filtered(lambda a: a.summary == f"Cliente insoddisfatto: {ticket.number}")), 1
+        )
+        self.assertEqual(ticket.state, "closed")

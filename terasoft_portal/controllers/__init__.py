@@ -7,3 +7,4 @@ from . import access
 from . import password
 from . import account
 from . import ticket_cc
+from . import rating

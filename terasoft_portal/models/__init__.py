@@ -28,3 +28,5 @@ from . import terasoft_ticket_assignment
 from . import terasoft_ticket_cc
 from . import terasoft_sla_policy
 from . import terasoft_ticket_sla
+from . import terasoft_ticket_rating
+from . import terasoft_ticket_rating_report

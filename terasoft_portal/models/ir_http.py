@@ -13,7 +13,7 @@ _logger = logging.getLogger(__name__)
 # ---------------------------------------------------------------------- hardening (issue 10)
 # Pages of customers and visitors: the portal (its downloads and exports included), the access
 # request and Odoo's login / password pages. The backend (/odoo, /web/...) keeps Odoo's headers.
-PORTAL_PATHS = ("/my", "/access/request", "/web/login", "/web/reset_password", "/web/signup")
+PORTAL_PATHS = ("/my", "/access/request", "/web/login", "/web/reset_password", "/web/signup", "/rate")
 # What the portal's own pages need (checked in headless Chromium on every portal page, see
 # README): scripts only from the server, plus
 # - Odoo's two inline bootstrap scripts of web.layout / web.frontend_layout, which carry this
