@@ -48,6 +48,8 @@
         "views/terasoft_portal_a11y_templates.xml",
         "views/terasoft_portal_templates.xml",
         "views/terasoft_portal_menus.xml",
+        "data/terasoft_idempotency_data.xml",
+        "views/terasoft_idempotency_templates.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

@@ -23,3 +23,4 @@ from . import mail_render_mixin
 from . import terasoft_password_reset_request
 from . import ir_attachment
 from . import resource_calendar
+from . import terasoft_idempotency_key
