@@ -249,7 +249,7 @@ backend odoo
     # 16 kB): a form with a large file gets the 502 and the browser's (or client's) retry,
     # with the same key, instead.
     option http-buffer-request
-    acl replay_safe req.body -m sub idempotency_key
+    acl replay_safe req.body -m sub idempotency_key= 'name="idempotency_key"'
     retry-on conn-failure empty-response
     retries 3
     option redispatch

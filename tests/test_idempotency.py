@@ -314,3 +314,9 @@ class TestIdempotencyKeys(TerasoftCase):
             with registry.cursor() as cr:
                 cr.execute("DELETE FROM terasoft_password_reset_request WHERE login = %s", (marker,))
                 cr.execute("DELETE FROM terasoft_idempotency_key WHERE key = %s", (key,))
+
+
+class TestSubmitOnceInBrowser(PortalCase):
+    def test_double_click_sends_once(self):
+        self.start_tour("/my/tickets/new", "terasoft_portal_submit_once_tour", login="giulia.bianchi@example.com")
+        self.assertEqual(self.Ticket.search_count([("name", "=", "Doppio clic nel browser")]), 1)
