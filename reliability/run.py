@@ -126,6 +126,8 @@ class Odoo:
             "--limit-time-real=300",
             "--limit-time-cpu=120",
             "--log-level=warn",
+            # the form submissions answered from their idempotency key (part faults counts them)
+            "--log-handler=odoo.addons.terasoft_portal.controllers.idempotency:INFO",
             f"--logfile={self.logfile}",
         ]
         if not self.args.without_opt_in:
@@ -498,7 +500,11 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason, work
         at(38)
         sink.start()
 
+    log_offset = odoo.logfile.stat().st_size if odoo.logfile.exists() else 0
     load.run(clients, during=injector)
+    with open(odoo.logfile, "rb") as logfile:
+        logfile.seek(log_offset)
+        replays = logfile.read().decode("utf-8", "replace").count("answered from its idempotency key")
     received_before = sum(sink.deliveries.values())
     for _ in range(3):  # bounded: the queue holds a few hundred mails at most
         run_queue("SMTP back")
@@ -569,7 +575,8 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason, work
         f"{len(load.tickets)} tickets / "
         f"{len(load.comments)} comments acknowledged, {tickets} / {comments} found, {files} files found, "
         f"{load.unacknowledged} saved but not acknowledged; {len(load.resent)} POSTs sent again with "
-        f"their key after a 502 or reset ({', '.join(sorted(set(w for _, w in load.resent))) or 'none'}); "
+        f"their key after a 502 or reset ({', '.join(sorted(set(w for _, w in load.resent))) or 'none'}), "
+        f"{replays} answered from their key by the server (sent again by HAProxy or the client); "
         f"emails: {len(queued)} queued, {sum(received.values())} received ({received_before} before the "
         f"final queue runs), {len(missing)} lost, {len(twice)} sent twice"
     )

@@ -5,9 +5,14 @@ result when the key was already served (``replay_response``), and otherwise stor
 answer with ``remember`` right after creating, in the same transaction.
 """
 
+import logging
+
 from odoo.http import request
 
+_logger = logging.getLogger(__name__)
+
 FORM_KEY = "idempotency_key"
+REPLAY_LOG = "answered from its idempotency key"  # counted by reliability/run.py
 
 
 def idempotency_scope():
@@ -28,6 +33,7 @@ def replay_response(key):
     result = _keys()._replay(idempotency_scope(), key)
     if not result:
         return None
+    _logger.info("%s %s %s", request.httprequest.method, request.httprequest.path, REPLAY_LOG)
     if result["url"]:
         return request.redirect(result["url"])
     data = result["json"] or {}
