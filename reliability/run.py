@@ -531,9 +531,8 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason, work
     fivexx = sum(n for s, n in load.statuses.items() if isinstance(s, int) and s >= 500)
 
     def after(moment):
-        name, at_ = max(
-            ((n, t) for n, t in fault_times.items() if t <= moment), key=lambda f: f[1], default=("start", moment)
-        )
+        injected = list(fault_times.items()) + [("worker kill", t) for t in kill_times]  # every kill
+        name, at_ = max(((n, t) for n, t in injected if t <= moment), key=lambda f: f[1], default=("start", moment))
         return f"{moment - at_:.1f} s after {name}"
 
     # A request in flight in the worker killed with -9 gets no answer from it: without a proxy
