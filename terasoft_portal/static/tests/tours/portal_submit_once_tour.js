@@ -15,9 +15,11 @@ registry.category("web_tour.tours").add("terasoft_portal_submit_once_tour", {
             content: "Two clicks on Save, the second before the page leaves",
             trigger: "button.o_terasoft_save",
             run() {
-                this.anchor.form.querySelector("input[name='idempotency_key']").remove();
-                this.anchor.click();
-                this.anchor.click();
+                const button = this.anchor;
+                button.form.querySelector("input[name='idempotency_key']").remove();
+                button.click();
+                // the second click once the first request is on its way (a real double click)
+                setTimeout(() => button.click(), 150);
             },
             expectUnloadPage: true,
         },
