@@ -321,3 +321,31 @@ class TestSubmitOnceInBrowser(PortalCase):
     def test_double_click_sends_once(self):
         self.start_tour("/my/tickets/new", "terasoft_portal_submit_once_tour", login="giulia.bianchi@example.com")
         self.assertEqual(self.Ticket.search_count([("name", "=", "Doppio clic nel browser")]), 1)
+
+
+class TestIdempotentAddress(PortalCase):
+    def test_new_address_sent_twice_creates_one_contact(self):
+        """Odoo's address form (/my/address/submit without partner_id) creates a contact."""
+        self._login(self.giulia)
+        key = str(uuid.uuid4())
+        name = f"Magazzino {key[:8]}"
+        form = {
+            "name": name,
+            "email": "magazzino@example.com",
+            "phone": "02 1234",
+            "street": "Via Roma 1",
+            "city": "Milano",
+            "zip": "20100",
+            "country_id": str(self.env.ref("base.it").id),
+            "state_id": str(self.env["res.country.state"].search([("country_id.code", "=", "IT")], limit=1).id),
+            "address_type": "delivery",
+            "callback": "/my",
+            "required_fields": "name",
+            "idempotency_key": key,
+        }
+        first = self._post("/my/address/submit", form)
+        created = self.env["res.partner"].sudo().search([("name", "=", name)])
+        second = self._post("/my/address/submit", form)
+        self.assertIn("redirectUrl", first.text)
+        self.assertEqual(second.json(), first.json())
+        self.assertEqual(self.env["res.partner"].sudo().search([("name", "=", name)]), created)

@@ -58,8 +58,13 @@ class AccountPortal(CustomerPortal):
         if replay:
             return replay
         response = super().portal_address_submit(partner_id=partner_id, **form_data)
-        feedback = json.loads(response) if isinstance(response, str) else {}
-        if feedback.get("redirectUrl"):
+        # Odoo's answer: its JSON feedback, as a str or already loaded in a Response by the route
+        body = response if isinstance(response, str) else response.get_data(as_text=True)
+        try:
+            feedback = json.loads(body)
+        except ValueError:
+            feedback = {}
+        if isinstance(feedback, dict) and feedback.get("redirectUrl"):
             remember(key, json=feedback)
         lang = form_data.get("lang")
         if lang and lang == request.env.user.lang:
