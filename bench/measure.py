@@ -239,10 +239,21 @@ frontend portal
     bind 127.0.0.1:{port}
     default_backend odoo
 backend odoo
-    # a GET whose worker died under it (kill -9, Odoo's time or memory limits) is sent again:
-    # reading changes nothing. Never a POST: it may have been saved before the worker died.
+    # A request whose worker died under it (kill -9, Odoo's time or memory limits: the
+    # connection closes with no answer) is sent again, to another server when there are
+    # several: a GET changes nothing, and a POST carrying the portal forms' idempotency_key
+    # is answered with its first result if it was saved before the worker died (replay-safe
+    # forms, terasoft.idempotency.key). Other POSTs (login, RPC, old clients) are never sent
+    # twice. Not on response-timeout: a slow request is still running, not lost.
+    # HAProxy copies a request for retrying only when it fits in one buffer (tune.bufsize,
+    # 16 kB): a form with a large file gets the 502 and the browser's (or client's) retry,
+    # with the same key, instead.
+    option http-buffer-request
+    acl replay_safe req.body -m sub idempotency_key= 'name="idempotency_key"'
     retry-on conn-failure empty-response
-    http-request disable-l7-retry unless METH_GET
+    retries 3
+    option redispatch
+    http-request disable-l7-retry unless METH_GET || METH_HEAD || replay_safe
     # never more requests in Odoo than workers: the rest wait in HAProxy's queue, not in
     # Odoo's listen backlog (8 x workers), where dropped SYNs cost seconds
     server odoo 127.0.0.1:{odoo_port} maxconn {maxconn}

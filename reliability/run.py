@@ -23,6 +23,8 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
+import requests
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
@@ -124,6 +126,8 @@ class Odoo:
             "--limit-time-real=300",
             "--limit-time-cpu=120",
             "--log-level=warn",
+            # the form submissions answered from their idempotency key (part faults counts them)
+            "--log-handler=odoo.addons.terasoft_portal.controllers.idempotency:INFO",
             f"--logfile={self.logfile}",
         ]
         if not self.args.without_opt_in:
@@ -207,6 +211,32 @@ class Load:
         self.lock = threading.Lock()
         self.requests = 0
         self.category = None
+        self.resent = []  # (monotonic time, what): POSTs sent again with their key after a 502/reset
+        self.use_keys = True  # the forms' idempotency_key (False: an old client, for comparison)
+
+    def post_form(self, client, kind, path, data, files=None):
+        """POST a portal form as a browser does: with the page's idempotency_key, and sent
+        again (the same key) when the answer never came: HAProxy's 502 for a worker that died
+        under it (HAProxy retries by itself only requests that fit in its buffer), or a reset
+        connection. The server answers a key it already served with the first result."""
+        if self.use_keys:
+            data = dict(data, idempotency_key=str(uuid.uuid4()))
+        for attempt in range(3):
+            try:
+                response = client.post(path, data, files=files)
+            except requests.ConnectionError:
+                if not self.use_keys or attempt == 2:
+                    raise
+                failure = "connection reset"
+            else:
+                by_proxy = response.status_code == 502 and "502 Bad Gateway" in response.text
+                if not (by_proxy and self.use_keys) or attempt == 2:
+                    return response
+                failure = "HTTP 502" + PROXY_502
+            with self.lock:
+                self.resent.append((time.monotonic(), f"{kind} {failure}"))
+            time.sleep(0.5)
+        raise RuntimeError("unreachable")
 
     def worker(self, index, client, deadline):
         rnd = random.Random(index)
@@ -223,7 +253,9 @@ class Load:
                     kind, response = "detail", client.get(f"/my/tickets/{rnd.choice(own)}" if own else "/my")
                 elif roll < 0.70:
                     kind = "create"
-                    response = client.post(
+                    response = self.post_form(
+                        client,
+                        kind,
                         "/my/tickets/new",
                         {
                             "name": marker,
@@ -241,7 +273,9 @@ class Load:
                     target = rnd.choice(own) if own else None
                     if target is None:
                         continue
-                    response = client.post(f"/my/tickets/{target}/comment", {"comment": "Comment " + marker})
+                    response = self.post_form(
+                        client, kind, f"/my/tickets/{target}/comment", {"comment": "Comment " + marker}
+                    )
                     if response.status_code == 303:
                         with self.lock:
                             self.comments.append(marker)
@@ -307,6 +341,8 @@ class Load:
                 problems.append(f"comment {marker}: {comments.get(marker, 0)} in the database")
         duplicates = [m for m, n in list(tickets.items()) + list(comments.items()) if n > 1]
         problems += [f"{m} stored twice" for m in duplicates]
+        # saved although the client never got the answer (the worker died after the commit)
+        self.unacknowledged = len(set(tickets) - set(self.tickets)) + len(set(comments) - set(self.comments))
         found_tickets = sum(1 for m in self.tickets if tickets.get(m) == 1)
         found_comments = sum(1 for m in self.comments if comments.get(m) == 1)
         return found_tickets, found_comments, len(self.tickets) - lost_files, problems
@@ -390,7 +426,7 @@ def part_load(odoo, sessions, duration):
     return line, failures
 
 
-def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):  # noqa: C901 - the fault sequence, read top to bottom
+def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason, worker_kills=1, keys=True):  # noqa: C901, E501 - the fault sequence, read top to bottom
     failures, notes = [], []
     with odoo.env() as env:
         category = env["terasoft.ticket.category"].search([], limit=1).id
@@ -401,9 +437,11 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):  # 
     probe = PortalClient(odoo.direct_base, timeout=5).login("giulia.bianchi@example.com", PASSWORD)
     load = Load(odoo, sessions, duration, f"RF{uuid.uuid4().hex[:6]}")
     load.category = category
+    load.use_keys = keys
     queued = {}  # message_id -> mail.mail id, every mail the queue had to send
     recovery = {}
     fault_times = {}  # fault -> monotonic time it was injected
+    kill_times = []  # every worker kill
 
     def run_cron_job(what, label, job):
         """``job(env)`` committed, tried 3 times: like a cron, retry when the server's requests
@@ -439,10 +477,15 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):  # 
         at(3)
         run_queue("SMTP up")
         at(8)
-        fault_times["worker kill"] = time.monotonic()
-        pid = faults.kill_worker(odoo.proc.pid)
-        recovery["worker"] = odoo.wait_ready(30, "/my/tickets", probe) if pid else None
-        notes.append(f"killed worker {pid}, probe answers {dict(odoo.last_answers)}")
+        # --worker-kills N: N kills 1 s apart (8-18 s), during the sessions' form submissions
+        for kill in range(worker_kills):
+            at(8 + kill * min(1.0, 10 / max(worker_kills, 1)))
+            fault_times["worker kill"] = time.monotonic()
+            kill_times.append(fault_times["worker kill"])
+            pid = faults.kill_worker(odoo.proc.pid)
+            took = odoo.wait_ready(30, "/my/tickets", probe) if pid else None
+            recovery["worker"] = took if took is None else max(took, recovery.get("worker") or 0)
+            notes.append(f"killed worker {pid}, probe answers {dict(odoo.last_answers)}")
         at(18)
         if pg_datadir:
             fault_times["postgres restart"] = time.monotonic()
@@ -457,7 +500,11 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):  # 
         at(38)
         sink.start()
 
+    log_offset = odoo.logfile.stat().st_size if odoo.logfile.exists() else 0
     load.run(clients, during=injector)
+    with open(odoo.logfile, "rb") as logfile:
+        logfile.seek(log_offset)
+        replays = logfile.read().decode("utf-8", "replace").count("answered from its idempotency key")
     received_before = sum(sink.deliveries.values())
     for _ in range(3):  # bounded: the queue holds a few hundred mails at most
         run_queue("SMTP back")
@@ -484,20 +531,18 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):  # 
     fivexx = sum(n for s, n in load.statuses.items() if isinstance(s, int) and s >= 500)
 
     def after(moment):
-        name, at_ = max(
-            ((n, t) for n, t in fault_times.items() if t <= moment), key=lambda f: f[1], default=("start", moment)
-        )
+        injected = list(fault_times.items()) + [("worker kill", t) for t in kill_times]  # every kill
+        name, at_ = max(((n, t) for n, t in injected if t <= moment), key=lambda f: f[1], default=("start", moment))
         return f"{moment - at_:.1f} s after {name}"
 
     # A request in flight in the worker killed with -9 gets no answer from it: without a proxy
     # the client sees its connection reset ("connection errors during faults"), through HAProxy
     # a 502 (GETs are sent again by HAProxy; a POST is not, it may have been saved). Count those
     # 502s with the connection errors; any other 5xx is a failure (the issue asks for none).
-    killed_at = fault_times.get("worker kill")
     died_with_worker = [
         (moment, error)
         for moment, error in load.error_times
-        if error.endswith(PROXY_502) and killed_at is not None and 0 <= moment - killed_at <= 5
+        if error.endswith(PROXY_502) and any(0 <= moment - killed_at <= 5 for killed_at in kill_times)
     ]
     other_5xx = [
         (moment, error)
@@ -509,9 +554,17 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):  # 
             f"{len(other_5xx)} HTTP 5xx answers: "
             + "; ".join(f"{error} ({after(moment)})" for moment, error in other_5xx)[:600]
         )
+    if keys:
+        # replay-safe forms: a submission whose worker died is sent again and acknowledged once
+        lost_posts = [error for _, error in died_with_worker if error.startswith(("create", "comment"))]
+        if lost_posts:
+            failures.append(f"{len(lost_posts)} form submissions lost although sent with a key: {lost_posts[:3]}")
+        if load.unacknowledged:
+            failures.append(f"{load.unacknowledged} tickets/comments saved but never acknowledged to the client")
     rec = ", ".join(f"{k} {v:.1f} s" if v is not None else f"{k} NOT" for k, v in recovery.items())
     line = (
-        f"faults: kill -9 worker, {'PostgreSQL restart' if pg_datadir else 'PostgreSQL restart skipped (' + pg_skip_reason + ')'}"  # noqa: E501 - one expression, clearer whole
+        f"faults: kill -9 worker{f' x{worker_kills}' if worker_kills > 1 else ''}"
+        f"{'' if keys else ' (forms without idempotency_key)'}, {'PostgreSQL restart' if pg_datadir else 'PostgreSQL restart skipped (' + pg_skip_reason + ')'}"  # noqa: E501 - one expression, clearer whole
         f", SMTP down 10 s; {load.requests:,} requests ({fivexx - len(died_with_worker)} 5xx, "
         f"{load.statuses.get('exc', 0)} connection errors during faults"
         f"{' (' + ', '.join(f'{e} {after(m)}' for m, e in load.error_times if 'HTTP' not in e) + ')' if load.statuses.get('exc') else ''}"  # noqa: E501 - one expression, clearer whole
@@ -519,7 +572,10 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason):  # 
         f"lost with the killed worker: "
         f"{', '.join(f'{e} {after(m)}' for m, e in died_with_worker) or 'none'}); serving again after: {rec}; "
         f"{len(load.tickets)} tickets / "
-        f"{len(load.comments)} comments acknowledged, {tickets} / {comments} found, {files} files found; "
+        f"{len(load.comments)} comments acknowledged, {tickets} / {comments} found, {files} files found, "
+        f"{load.unacknowledged} saved but not acknowledged; {len(load.resent)} POSTs sent again with "
+        f"their key after a 502 or reset ({', '.join(sorted(set(w for _, w in load.resent))) or 'none'}), "
+        f"{replays} answered from their key by the server (sent again by HAProxy or the client); "
         f"emails: {len(queued)} queued, {sum(received.values())} received ({received_before} before the "
         f"final queue runs), {len(missing)} lost, {len(twice)} sent twice"
     )
@@ -557,6 +613,10 @@ def main():
     parser.add_argument("--fault-duration", type=int, default=50)
     parser.add_argument("--hostile", type=int, default=2000)
     parser.add_argument("--no-pg-restart", metavar="REASON", default="")
+    parser.add_argument("--worker-kills", type=int, default=1, help="faults: kill -9 a worker this many times")
+    parser.add_argument(
+        "--no-idempotency-keys", action="store_true", help="faults: forms without idempotency_key, not sent again"
+    )
     parser.add_argument("--parts", default="isolation,hostile,load,faults")
     parser.add_argument("--no-proxy", action="store_true", help="talk to Odoo directly, without HAProxy")
     parser.add_argument(
@@ -609,7 +669,16 @@ def main():
             elif part == "load":
                 line, failures = part_load(odoo, args.sessions, args.duration)
             elif part == "faults":
-                line, failures = part_faults(odoo, args.sessions, args.fault_duration, sink, pg_datadir, pg_reason)
+                line, failures = part_faults(
+                    odoo,
+                    args.sessions,
+                    args.fault_duration,
+                    sink,
+                    pg_datadir,
+                    pg_reason,
+                    worker_kills=args.worker_kills,
+                    keys=not args.no_idempotency_keys,
+                )
             else:
                 raise SystemExit(f"unknown part {part}")
             line = f"{line} -> {'PASS' if not failures else 'FAIL'}"

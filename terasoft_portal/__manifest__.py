@@ -57,6 +57,8 @@
         "views/terasoft_reporting_menus.xml",
         "views/terasoft_ticket_rating_templates.xml",
         "views/terasoft_ticket_rating_views.xml",
+        "data/terasoft_idempotency_data.xml",
+        "views/terasoft_idempotency_templates.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

@@ -6,11 +6,13 @@ from odoo.tools import email_normalize
 
 from ..models.res_partner_portal_access import parse_ip_allowlist
 from ..models.terasoft_access_request import PORTAL_FIELDS
+from .idempotency import FORM_KEY, remember, replay_response
 
 _logger = logging.getLogger(__name__)
 
 REQUIRED_FIELDS = ("first_name", "last_name", "email", "company_name")
 HONEYPOT_FIELD = "website_url"  # hidden from people by CSS; bots fill it in
+DONE_TEMPLATE = "terasoft_portal.access_request_done"
 
 
 class AccessRequestController(http.Controller):
@@ -23,6 +25,9 @@ class AccessRequestController(http.Controller):
             values["ip_addresses"] = address
             return request.render("terasoft_portal.access_request_form", {"values": values, "errors": {}})
 
+        replay = replay_response(post.get(FORM_KEY))
+        if replay:
+            return replay
         if post.get(HONEYPOT_FIELD):
             _logger.info("Portal access request from %s dropped: honeypot filled", address)
             return request.render("terasoft_portal.access_request_done", {})
@@ -44,5 +49,6 @@ class AccessRequestController(http.Controller):
         if errors:
             return request.render("terasoft_portal.access_request_form", {"values": values, "errors": errors})
         AccessRequest._portal_create(post, address)
+        remember(post.get(FORM_KEY), json={"template": DONE_TEMPLATE})
         # The same answer whether or not an account or a pending request exists for the email.
         return request.render("terasoft_portal.access_request_done", {})

@@ -1,8 +1,11 @@
+import json
+
 from odoo import http
 from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
+from .idempotency import FORM_KEY, remember, replay_response
 from .portal import PORTAL_LANGS
 
 
@@ -48,7 +51,21 @@ class AccountPortal(CustomerPortal):
 
     @http.route()
     def portal_address_submit(self, partner_id=None, **form_data):
+        # Odoo's address form may create a contact (no partner_id): replay-safe with the key
+        # the form carries (see terasoft_idempotency_templates.xml)
+        key = form_data.pop(FORM_KEY, None)
+        replay = replay_response(key)
+        if replay:
+            return replay
         response = super().portal_address_submit(partner_id=partner_id, **form_data)
+        # Odoo's answer: its JSON feedback, as a str or already loaded in a Response by the route
+        body = response if isinstance(response, str) else response.get_data(as_text=True)
+        try:
+            feedback = json.loads(body)
+        except ValueError:
+            feedback = {}
+        if isinstance(feedback, dict) and feedback.get("redirectUrl"):
+            remember(key, json=feedback)
         lang = form_data.get("lang")
         if lang and lang == request.env.user.lang:
             # frontend pages follow the frontend_lang cookie before the user's preference (set

@@ -6,6 +6,8 @@ from odoo.tools import format_date, format_datetime, formatLang
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
+from .idempotency import FORM_KEY, remember, replay_response
+
 # The manual's blocks in its reading order (left to right, then down), as (block, field names).
 # A name may be a pseudo-field resolved by ContactsPortal._partner_value (company_name,
 # portal_user, billing_address, shipping_address).
@@ -285,7 +287,11 @@ class ContactsPortal(CustomerPortal):
             raise NotFound()
         back = "/my/company" if partner == company else f"/my/contacts/{partner.id}"
         if message and message.strip():
+            replay = replay_response(kw.get(FORM_KEY))
+            if replay:
+                return replay
             # sudo: customers cannot write partners or create activities; this is the request.
             partner.sudo()._portal_request_change(message.strip()[:5000], request.env.user.partner_id)
+            remember(kw.get(FORM_KEY), url=f"{back}?change_requested=1")
             return request.redirect(f"{back}?change_requested=1")
         return request.redirect(back)

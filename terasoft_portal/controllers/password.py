@@ -4,6 +4,8 @@ from odoo.http import request
 from odoo.addons.auth_signup.controllers.main import AuthSignupHome
 
 from ..models.res_users import QUEUE_RESET_CONTEXT
+from ..models.terasoft_password_reset_request import IDEMPOTENCY_CONTEXT
+from .idempotency import FORM_KEY, idempotency_scope
 
 
 class TerasoftPasswordReset(AuthSignupHome):
@@ -15,6 +17,11 @@ class TerasoftPasswordReset(AuthSignupHome):
         Odoo's, unchanged."""
         if not request.params.get("token"):
             request.update_context(**{QUEUE_RESET_CONTEXT: True})
+            if request.httprequest.method == "POST":
+                # a request sent again with the form's key is not queued again (same page)
+                request.update_context(
+                    **{IDEMPOTENCY_CONTEXT: (idempotency_scope(), request.params.get(FORM_KEY))}
+                )
         return super().web_auth_reset_password(*args, **kw)
 
     def get_auth_signup_qcontext(self):

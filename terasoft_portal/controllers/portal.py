@@ -17,6 +17,7 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from ..models.terasoft_ticket import DONE_STATES, OPEN_STATES
+from .idempotency import FORM_KEY, remember, replay_response
 
 # Columns of the ticket tables (and of their links), fetched in one query; the company is
 # read along with the contacts' names (it is the user's, which the portal layout reads).
@@ -422,9 +423,17 @@ class TicketPortal(CustomerPortal):
             )
         form.pop("attachments", None)
         form.pop("csrf_token", None)
+        key = form.pop(FORM_KEY, None)
+        replay = replay_response(key)
+        if replay:
+            return replay  # sent again (double click, retry): the first answer, nothing created
         ticket, errors = request.env["terasoft.ticket"]._portal_create_ticket(form, self._uploaded_files("attachments"))
         if errors:
-            return request.render("terasoft_portal.portal_ticket_new", self._prepare_ticket_form_values(form, errors))
+            # nothing was created: the form comes back with the same key
+            values = self._prepare_ticket_form_values(form, errors)
+            values[FORM_KEY] = key
+            return request.render("terasoft_portal.portal_ticket_new", values)
+        remember(key, url=ticket.access_url)
         return request.redirect(ticket.access_url)
 
     @http.route("/my/tickets/faq_suggest", type="jsonrpc", auth="user", readonly=True)
@@ -553,6 +562,9 @@ class TicketPortal(CustomerPortal):
     @http.route("/my/tickets/<int:ticket_id>/comment", type="http", auth="user", methods=["POST"], website=True)
     def portal_ticket_comment(self, ticket_id, comment="", **kw):
         ticket_sudo = self._ticket_check_user_access(ticket_id)
+        replay = replay_response(kw.get(FORM_KEY))
+        if replay:
+            return replay
         _message, errors = ticket_sudo._portal_post_comment(comment, self._uploaded_files("attachments"))
         if errors:
             # Post/redirect/get: the ticket's own URL shows the errors and the typed text (a
@@ -563,11 +575,15 @@ class TicketPortal(CustomerPortal):
                 "errors": errors,
             }
             return request.redirect(f"{ticket_sudo.access_url}#add_comment")
+        remember(kw.get(FORM_KEY), url=f"{ticket_sudo.access_url}#comments")
         return request.redirect(f"{ticket_sudo.access_url}#comments")
 
     @http.route("/my/tickets/<int:ticket_id>/close", type="http", auth="user", methods=["POST"], website=True)
     def portal_ticket_close(self, ticket_id, **kw):
         ticket_sudo = self._ticket_check_user_access(ticket_id)
+        replay = replay_response(kw.get(FORM_KEY))
+        if replay:
+            return replay
         try:
             ticket_sudo.action_customer_close()
         except UserError as error:
@@ -575,17 +591,22 @@ class TicketPortal(CustomerPortal):
                 "terasoft_portal.portal_my_ticket",
                 self._prepare_ticket_page_values(ticket_sudo, close_error=str(error)),
             )
+        remember(kw.get(FORM_KEY), url=ticket_sudo.access_url)
         return request.redirect(ticket_sudo.access_url)
 
     @http.route("/my/tickets/<int:ticket_id>/plan", type="http", auth="user", methods=["POST"], website=True)
     def portal_ticket_answer_plan(self, ticket_id, answer=None, message="", **kw):
         ticket_sudo = self._ticket_check_user_access(ticket_id)
+        replay = replay_response(kw.get(FORM_KEY))
+        if replay:
+            return replay
         try:
             ticket_sudo.action_customer_answer_plan(answer == "accept", message=(message or "").strip() or None)
         except UserError as error:
             return request.render(
                 "terasoft_portal.portal_my_ticket", self._prepare_ticket_page_values(ticket_sudo, plan_error=str(error))
             )
+        remember(kw.get(FORM_KEY), url=f"{ticket_sudo.access_url}#comments")
         return request.redirect(f"{ticket_sudo.access_url}#comments")
 
     @http.route(

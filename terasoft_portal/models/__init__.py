@@ -30,3 +30,4 @@ from . import terasoft_sla_policy
 from . import terasoft_ticket_sla
 from . import terasoft_ticket_rating
 from . import terasoft_ticket_rating_report
+from . import terasoft_idempotency_key

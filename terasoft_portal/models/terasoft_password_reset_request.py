@@ -8,6 +8,8 @@ _logger = logging.getLogger(__name__)
 
 RATE_LIMIT_PARAM = "terasoft_portal.password_reset_rate_limit"
 DEFAULT_RATE_LIMIT = 5  # requests per IP address and hour
+# (scope, key) of the reset form's idempotency key, set by the reset page (controllers/password.py)
+IDEMPOTENCY_CONTEXT = "terasoft_reset_idempotency"
 KEEP_DAYS = 1  # handled requests are kept this long (the hourly limit counts them), then deleted
 
 
@@ -45,7 +47,14 @@ class TerasoftPasswordResetRequest(models.Model):
     @api.model
     def _portal_queue(self, login, address):
         """Store the request of ``login`` from ``address`` for the cron (sudo: visitors).
-        Raises UserError when the address sent too many requests in the last hour."""
+        Raises UserError when the address sent too many requests in the last hour.
+
+        With the context key ``IDEMPOTENCY_CONTEXT`` = (scope, key) of the form, a request
+        sent again with the same key is not stored again (nor counted by the limit)."""
+        scope, key = self.env.context.get(IDEMPOTENCY_CONTEXT) or (None, None)
+        Keys = self.env["terasoft.idempotency.key"].sudo()  # visitors: the form's own key
+        if scope and Keys._replay(scope, key):
+            return
         if self._portal_rate_limited(address):
             _logger.warning("Password reset from %s refused: rate limit reached", address)
             raise UserError(
@@ -54,6 +63,8 @@ class TerasoftPasswordResetRequest(models.Model):
                 )
             )
         self.sudo().create({"login": (login or "").strip()[:256], "request_ip": address})
+        if scope:
+            Keys._remember(scope, key, json={"queued": True})
         self.env.ref("terasoft_portal.ir_cron_password_reset").sudo()._trigger()
 
     @api.model
