@@ -48,6 +48,10 @@
         "views/terasoft_portal_a11y_templates.xml",
         "views/terasoft_portal_templates.xml",
         "views/terasoft_portal_menus.xml",
+        "security/terasoft_ticket_report_security.xml",
+        "data/terasoft_ticket_report_data.xml",
+        "views/terasoft_reporting_menus.xml",
+        "views/terasoft_ticket_report_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

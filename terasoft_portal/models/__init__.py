@@ -23,3 +23,5 @@ from . import mail_render_mixin
 from . import terasoft_password_reset_request
 from . import ir_attachment
 from . import resource_calendar
+from . import terasoft_ticket_stats
+from . import terasoft_ticket_report
