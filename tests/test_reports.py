@@ -111,6 +111,21 @@ class TestServiceHours(ReportCase):
             ],
         )
 
+    def test_work_hours_follow_calendar_changes(self):
+        """The expansion of the calendar kept between calls is dropped when its leaves change."""
+        calendar = self.company._ticket_calendar()
+        span = [(datetime(2025, 11, 25, 8), datetime(2025, 11, 26, 17))]  # Tue 9:00 - Wed 18:00
+        self.assertEqual(calendar._terasoft_work_hours(span), [16.0])
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Chiusura straordinaria",
+                "calendar_id": calendar.id,
+                "date_from": datetime(2025, 11, 25, 23),  # all of Wednesday in Rome
+                "date_to": datetime(2025, 11, 26, 22, 59, 59),
+            }
+        )
+        self.assertEqual(calendar._terasoft_work_hours(span), [8.0])
+
     def _groups(self, model, groupby, aggregates, domain=None):
         report = self.env[model].with_user(self.manager)
         domain = [("category_id", "=", self.category.id)] + (domain or [])
