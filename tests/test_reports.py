@@ -218,6 +218,15 @@ class TestServiceHours(ReportCase):
         self.assertEqual(values["reopen_rate"], 50.0)
         self.assertAlmostEqual(values["resolution_avg"], 10.0)
 
+    def test_weekly_summary_setting(self):
+        cron = self.env.ref("terasoft_portal.ir_cron_ticket_weekly_summary")
+        self.assertFalse(self.env["res.config.settings"].create({}).terasoft_weekly_summary)
+        self.env["res.config.settings"].create({"terasoft_weekly_summary": True}).execute()
+        self.assertTrue(cron.active)
+        self.assertTrue(self.env["res.config.settings"].create({}).terasoft_weekly_summary)
+        self.env["res.config.settings"].create({"terasoft_weekly_summary": False}).execute()
+        self.assertFalse(cron.active)
+
     def test_weekly_summary_email(self):
         self.company.ticket_manager_id = self.manager
         self.manager.lang = "it_IT"
