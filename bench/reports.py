@@ -49,6 +49,7 @@ SELECT t.id, t.commercial_partner_id, e.from_state, e.to_state, e.move, e.date, 
        ('waiting_support', 'discarded', 'discard', t.date_closed, t.date_taken, t.state = 'discarded')
  ) AS e(from_state, to_state, move, date, previous, wanted)
  WHERE e.wanted AND e.date IS NOT NULL AND e.previous IS NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM terasoft_ticket_state_log l WHERE l.ticket_id = t.id)
 """
 
 
@@ -233,8 +234,11 @@ def main():
     try:
         with Registry(copy).cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
-            cr.execute("SELECT count(*) FROM terasoft_ticket_state_log")
-            if not cr.fetchone()[0]:
+            cr.execute(
+                "SELECT count(*) FROM terasoft_ticket t WHERE t.state != 'new' AND NOT EXISTS "
+                "(SELECT 1 FROM terasoft_ticket_state_log l WHERE l.ticket_id = t.id)"
+            )
+            if cr.fetchone()[0]:  # tickets seeded without their history
                 t0 = time.perf_counter()
                 cr.execute(SEED_LOGS, {"uid": SUPERUSER_ID})
                 result["log_rows"] = cr.rowcount
