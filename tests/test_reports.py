@@ -6,11 +6,15 @@ Support calendar: Mon-Fri 9-13 14-18, Europe/Rome (UTC+1 in November). The story
 November 2025, away from the demo tickets (dated around the installation).
 """
 
-from datetime import datetime
+from datetime import date, datetime
+
+from dateutil.relativedelta import relativedelta
+from lxml import etree
 
 from odoo.exceptions import AccessError
+from odoo.tools.safe_eval import safe_eval
 
-from .common import TerasoftCase, frozen
+from .common import TerasoftCase, TerasoftHttpCase, frozen
 
 REPORTS = ("terasoft.ticket.report.ticket", "terasoft.ticket.report.flow", "terasoft.ticket.report.state")
 
@@ -295,3 +299,79 @@ class TestReportQueryCounts(ReportCase):
         # one aggregate query, the display names of the many2one groups and, with an empty cache,
         # the user's time zone and week start: nothing per ticket
         self.assertLessEqual(max(large.values()), 4, large)
+
+
+class TestReportActions(TerasoftCase):
+    """Every report action opens on filters its search view has, and their domains evaluate
+    (the web client evaluates the same expressions: context_today, relativedelta)."""
+
+    ACTIONS = (
+        "action_ticket_report_first_response",
+        "action_ticket_report_resolution",
+        "action_ticket_report_flow",
+        "action_ticket_report_backlog",
+        "action_ticket_report_reopen",
+        "action_ticket_report_state",
+        "action_ticket_report_analysis",
+    )
+
+    def test_default_filters(self):
+        today = date(2026, 12, 7)
+        for xmlid in self.ACTIONS:
+            action = self.env.ref(f"terasoft_portal.{xmlid}")
+            report = self.env[action.res_model].with_user(self.manager)
+            arch = etree.fromstring(report.get_views([(action.search_view_id.id, "search")])["views"]["search"]["arch"])
+            filters = {node.get("name"): node for node in arch.iter("filter")}
+            domain = safe_eval(action.domain or "[]")
+            for key in safe_eval(action.context or "{}"):
+                name = key.removeprefix("search_default_")
+                self.assertIn(name, filters, f"{xmlid}: no filter {name}")
+                domain += safe_eval(
+                    filters[name].get("domain"), {"context_today": lambda: today, "relativedelta": relativedelta}
+                )
+            report.formatted_read_group(domain, [], ["__count"])
+            for view in ("pivot", "graph"):
+                self.assertIn(view, action.view_mode, xmlid)
+        action = self.env.ref("terasoft_portal.action_ticket_report_first_response")
+        search = action.search_view_id.arch_db
+        self.assertIn("last_month", action.context)
+        self.assertIn("date_taken", search)
+        last_month = safe_eval(
+            etree.fromstring(search).xpath("//filter[@name='last_month']")[0].get("domain"),
+            {"context_today": lambda: today, "relativedelta": relativedelta},
+        )
+        self.assertEqual(last_month, [("date_taken", ">=", "2026-11-01"), ("date_taken", "<", "2026-12-01")])
+
+
+class TestReportBrowser(TerasoftHttpCase):
+    def test_first_response_opens_on_last_month(self):
+        """The manager's one click: the menu's action shows the pivot filtered on last month."""
+        self.browser_js(
+            "/odoo/action-terasoft_portal.action_ticket_report_first_response",
+            """
+            const find = async (selector) => {
+                for (let i = 0; i < 200; i++) {
+                    const element = document.querySelector(selector);
+                    if (element) return element;
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+                throw new Error("not found: " + selector);
+            };
+            (async () => {
+                await find(".o_pivot table");
+                const facet = (await find(".o_searchview_facet")).textContent;
+                if (!/Mese scorso|Last Month/.test(facet)) {
+                    console.error("facet: " + facet);
+                    return;
+                }
+                const header = (await find(".o_pivot thead")).textContent;
+                if (!/Presa in carico|First Response/.test(header)) {
+                    console.error("measure: " + header);
+                    return;
+                }
+                console.log("test successful");
+            })();
+            """,
+            login="admin",
+            timeout=90,
+        )
