@@ -91,7 +91,7 @@ def reports():
             ["nbr:sum"],
             ["date:week", "kind"],
         ),
-        ("backlog", ticket, [("is_open", "=", True)], ["state"], ["age_bucket"], ["nbr:sum"], ["state", "age_bucket"]),
+        ("backlog", ticket, [("is_done", "=", False)], ["state"], ["age_bucket"], ["nbr:sum"], ["state", "age_bucket"]),
         (
             "reopen rate (last month)",
             ticket,

@@ -165,7 +165,7 @@ class TestServiceHours(ReportCase):
 
     def test_backlog_by_state_and_age(self):
         backlog = self._groups(
-            "terasoft.ticket.report.ticket", ["state", "age_bucket"], ["__count"], [("is_open", "=", True)]
+            "terasoft.ticket.report.ticket", ["state", "age_bucket"], ["__count"], [("is_done", "=", False)]
         )
         self.env.cr.execute("SELECT now() AT TIME ZONE 'UTC' - %s > interval '30 days'", [self.c.create_date])
         bucket = "30" if self.env.cr.fetchone()[0] else "7_30"

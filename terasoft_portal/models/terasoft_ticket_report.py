@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, drop_view_if_exists
 
 from .terasoft_ticket import TICKET_STATES
 
@@ -70,6 +70,7 @@ class TerasoftTicketReportMixin(models.AbstractModel):
     def init(self):
         if self._abstract:
             return
+        drop_view_if_exists(self.env.cr, self._table)  # a new column may come anywhere in the view
         self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
 
 
@@ -88,6 +89,10 @@ class TerasoftTicketReportTicket(models.Model):
     date_closed = fields.Datetime("Closed On", readonly=True)
     state = fields.Selection(TICKET_STATES, "Status", readonly=True)
     is_open = fields.Boolean("Open", readonly=True)
+    # the backlog filters on ``is_done = False``: the ORM writes it ``is_done IS NOT TRUE``, the
+    # predicate of the ticket's partial index of open tickets (state, creation date: the backlog
+    # by state and age is read from that index alone)
+    is_done = fields.Boolean("Closed for the customer", readonly=True)
     first_response_hours = fields.Float(
         "First Response (working hours)",
         readonly=True,
@@ -124,6 +129,7 @@ class TerasoftTicketReportTicket(models.Model):
                    t.date_closed,
                    t.state,
                    t.state NOT IN ('closed', 'discarded') AS is_open,
+                   t.is_done,
                    CASE WHEN t.date_taken IS NOT NULL THEN t.first_response_hours END AS first_response_hours,
                    CASE WHEN %(done)s THEN t.resolution_hours END AS resolution_hours,
                    t.reopen_count,
