@@ -285,6 +285,18 @@ def crons(args, db):
         return {"error": proc.stderr[-500:]}
 
 
+def service_reports(args, db):
+    """Time to open each service report, and the moves' working-hour cost (bench/reports.py)."""
+    proc = subprocess.run(
+        [PY, str(ROOT / "bench" / "reports.py"), "--config", args.config, "--db", db], capture_output=True, text=True
+    )
+    print(proc.stdout[-3000:], proc.stderr[-3000:] if proc.returncode else "", flush=True)
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": proc.stderr[-500:]}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True)
@@ -320,6 +332,7 @@ def main():
                     args, addon, f"bench_{addon}_{size}", 0, concurrency=False, create=False
                 )
             entry["crons"] = crons(args, f"bench_ours_{size}")
+            entry["reports"] = service_reports(args, f"bench_ours_{size}")
         (OUT / "results.json").write_text(json.dumps(results, indent=1, default=str))
     subprocess.run(
         [PY, str(ROOT / "bench" / "report.py"), str(OUT / "results.json"), str(ROOT / "bench" / "RESULTS.md")],

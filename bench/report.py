@@ -173,6 +173,11 @@ def main(src, dst):  # noqa: C901 - the report, section by section
                         f"{fmt(c.get('tickets_per_s'))} | {c['queries']} | {c.get('batches', '–')} | "
                         f"{memory} |"
                     )
+        if isinstance(entry.get("reports"), dict) and "reports" in entry["reports"]:  # bench/reports.py
+            lines += ["", "Service reports (pivot + graph calls of each action, as a support manager):", ""]
+            lines += ["| report | median / max (ms) | queries |", "|---|---|---|"]
+            for name, r in entry["reports"]["reports"].items():
+                lines.append(f"| {name} | {fmt(r['ms_median'])} / {fmt(r['ms_max'])} | {r['queries']} |")
         lines.append("")
     notes = Path(__file__).with_name("ANALYSIS.md")
     if notes.exists():  # the analysis of the figures, written by whoever ran the benchmark

@@ -59,6 +59,9 @@
         "views/terasoft_ticket_rating_views.xml",
         "data/terasoft_idempotency_data.xml",
         "views/terasoft_idempotency_templates.xml",
+        "security/terasoft_ticket_report_security.xml",
+        "data/terasoft_ticket_report_data.xml",
+        "views/terasoft_ticket_report_views.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

@@ -31,3 +31,5 @@ from . import terasoft_ticket_sla
 from . import terasoft_ticket_rating
 from . import terasoft_ticket_rating_report
 from . import terasoft_idempotency_key
+from . import terasoft_ticket_stats
+from . import terasoft_ticket_report

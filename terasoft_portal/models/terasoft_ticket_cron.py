@@ -370,7 +370,11 @@ class TerasoftTicket(models.Model):
             )
             ticket.with_context(tracking_disable=True).write(values)
             self.env.cr.execute("UPDATE terasoft_ticket SET create_date = %s WHERE id = %s", (created, ticket.id))
-        self.env["terasoft.ticket.state.log"].sudo().create(logs)
+        # the creation dates were rewritten in SQL: the working hours of the logs and of the
+        # tickets count from them
         tickets.invalidate_recordset(["create_date"])
+        self.env["terasoft.ticket.state.log"].sudo().create(logs)
         self.env.add_to_compute(self._fields["sla_status"], tickets)
+        self.env.add_to_compute(self._fields["first_response_hours"], tickets)
+        self.env.add_to_compute(self._fields["resolution_hours"], tickets)
         tickets.flush_recordset()
