@@ -54,6 +54,9 @@ class TestStateGuardModel(TerasoftCase):
             {"sla_status": "met"},
             {"date_last_customer_message": False},
             {"autoclose_reminder_sent": True},
+            {"first_response_hours": 0.5},
+            {"resolution_hours": 1.0},
+            {"reopen_count": 0},
         ):
             with self.subTest(vals=vals), self.assertRaises(UserError):
                 self.as_support.with_context(terasoft_ticket_move="reopen").write(vals)

@@ -89,6 +89,10 @@ WORKFLOW_FIELDS = (
     "sla_status",
     "sla_breach_reported",
     "autoclose_reminder_sent",
+    # the service reports' figures, computed from the state log at each move
+    "first_response_hours",
+    "resolution_hours",
+    "reopen_count",
 )
 SLA_STATUSES = [
     ("on_time", "On Time"),
