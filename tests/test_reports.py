@@ -14,7 +14,7 @@ from lxml import etree
 from odoo.exceptions import AccessError
 from odoo.tools.safe_eval import safe_eval
 
-from .common import TerasoftCase, TerasoftHttpCase, frozen
+from .common import TerasoftCase, TerasoftHttpCase, frozen, patch_cron_commit
 
 REPORTS = ("terasoft.ticket.report.ticket", "terasoft.ticket.report.flow", "terasoft.ticket.report.state")
 
@@ -222,6 +222,19 @@ class TestServiceHours(ReportCase):
         self.assertEqual(values["reopen_rate"], 50.0)
         self.assertAlmostEqual(values["resolution_avg"], 10.0)
 
+    def test_weekly_summary_sla_success_rate(self):
+        """The week's take-in-charge targets: A's met, C's due on Tuesday and breached (the SLA
+        scan has run since); the default policy sets no resolution target."""
+        Summary = self.env["terasoft.ticket.report.summary"]
+        commit, _calls = patch_cron_commit()
+        with frozen(self.env, "2025-12-03 10:00:00"), commit:
+            self.Ticket._cron_sla_scan()
+        values = Summary._weekly_summary_values(self.company, datetime(2025, 11, 23, 23), datetime(2025, 11, 30, 23))
+        self.assertEqual(values["sla_first_response_rate"], 50.0)
+        self.assertIsNone(values["sla_resolution_rate"])
+        values = Summary._weekly_summary_values(self.company, datetime(2025, 11, 30, 23), datetime(2025, 12, 7, 23))
+        self.assertEqual(values["sla_first_response_rate"], 100.0)  # B, taken in charge on time
+
     def test_weekly_summary_setting(self):
         cron = self.env.ref("terasoft_portal.ir_cron_ticket_weekly_summary")
         self.assertFalse(self.env["res.config.settings"].create({}).terasoft_weekly_summary)
@@ -244,6 +257,7 @@ class TestServiceHours(ReportCase):
         self.assertIn("Assistenza", mail.subject)
         self.assertIn("Tempo di presa in carico", mail.body_html)
         self.assertIn("4.0 / 4.0", mail.body_html)
+        self.assertIn("SLA rispettato", mail.body_html)
 
 
 class TestReportQueryCounts(ReportCase):
