@@ -16,6 +16,7 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import ormcache
 
 _logger = logging.getLogger(__name__)
 
@@ -151,6 +152,36 @@ class ResourceCalendar(models.Model):
         created = Leave.create(to_create)
         return created
 
+    @ormcache("self.id", "day")
+    def _ticket_work_intervals_day(self, day):
+        """The work intervals of the calendar on its local ``day`` (a date in the calendar's
+        time zone), time off of the whole calendar deducted, as naive UTC ``(begin, end)``
+        pairs: what ``_work_intervals_batch`` gives for that day.
+
+        Cached per calendar and day (the SLA of every ticket created walks the same few days
+        of the same calendar): the cache is cleared whenever a calendar, its attendances or
+        any time off changes (see the ``create``/``write``/``unlink`` below and in
+        ``resource.calendar.attendance`` / ``resource.calendar.leaves``)."""
+        self.ensure_one()
+        # sudo: the result is shared by every user; a calendar and its public holidays are
+        # no secret (any ticket's SLA is computed from them)
+        calendar = self.sudo()
+        tz = pytz.timezone(calendar.tz or "UTC")
+        start = tz.localize(datetime.combine(day, time.min))
+        end = tz.localize(datetime.combine(day + timedelta(days=1), time.min))
+        return tuple(
+            (begin.astimezone(pytz.utc).replace(tzinfo=None), stop.astimezone(pytz.utc).replace(tzinfo=None))
+            for begin, stop, _meta in calendar._work_intervals_batch(start, end)[False]
+        )
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # _ticket_work_intervals_day
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # _ticket_work_intervals_day
+        return super().unlink()
+
     @api.model
     def _cron_generate_holidays(self):
         """Public holidays and annual closures of the current and the next year in the support
@@ -184,8 +215,38 @@ class ResourceCalendar(models.Model):
             data.unlink()
 
 
+class ResourceCalendarAttendance(models.Model):
+    _inherit = "resource.calendar.attendance"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
+        return super().unlink()
+
+
 class ResourceCalendarLeaves(models.Model):
     _inherit = "resource.calendar.leaves"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
+        return super().unlink()
 
     holiday_generated = fields.Boolean(
         "Generated Holiday",

@@ -2,7 +2,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from pytz import utc
+from pytz import timezone
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -349,18 +349,20 @@ class TerasoftTicket(models.Model):
     def _plan_sla(self, calendar, hours, start):
         """(deadline, at-risk date): ``start`` (naive UTC) + ``hours`` (and ``hours`` - 1)
         working hours of ``calendar``, leaves included, as ``calendar.plan_hours`` counts them;
-        both found in one walk over the work intervals (``plan_hours`` twice reads the
-        calendar's attendances and leaves twice, in the request that creates the ticket)."""
+        both found in one walk over the work intervals, day by day from the calendar's cached
+        intervals of each day (``resource.calendar._ticket_work_intervals_day``): creating a
+        ticket reads neither the attendances nor the leaves once the days are in the cache."""
         targets = {hours: None, hours - 1: None} if hours > 1 else {hours: None}
-        # 3-day windows, not plan_hours' 14: each day of a window costs the expansion of the
-        # calendar's attendances, and a take-in-charge target is hours away, not weeks
-        origin, window, elapsed = localized(start), timedelta(days=3), 0.0
-        for n in range(500):  # the same horizon as plan_hours: 100 windows of 14 days
-            window_start = origin + window * n
-            for begin, end, _meta in calendar._work_intervals_batch(window_start, window_start + window)[False]:
+        tz = timezone(calendar.tz or "UTC")
+        day, elapsed = localized(start).astimezone(tz).date(), 0.0
+        for n in range(1500):  # the horizon of plan_hours: 100 windows of 14 days
+            for begin, end in calendar._ticket_work_intervals_day(day + timedelta(days=n)):
+                if end <= start:
+                    continue
+                begin = max(begin, start)
                 length = (end - begin).total_seconds() / 3600
                 for target in [t for t, found in targets.items() if found is None and t - elapsed <= length]:
-                    targets[target] = (begin + timedelta(hours=target - elapsed)).astimezone(utc).replace(tzinfo=None)
+                    targets[target] = begin + timedelta(hours=target - elapsed)
                 elapsed += length
             if all(targets.values()):
                 break
