@@ -154,24 +154,23 @@ class ResourceCalendar(models.Model):
 
     @ormcache("self.id", "day")
     def _ticket_work_intervals_day(self, day):
-        """The work intervals of the calendar on its local ``day`` (a date in the calendar's
-        time zone), time off of the whole calendar deducted, as naive UTC ``(begin, end)``
-        pairs: what ``_work_intervals_batch`` gives for that day.
+        """The work intervals of the calendar during the UTC ``day`` (a date), time off of the
+        whole calendar deducted, as naive UTC ``(begin, end)`` pairs: what
+        ``_work_intervals_batch`` gives from that midnight UTC to the next.
 
         Cached per calendar and day (the SLA of every ticket created walks the same few days
-        of the same calendar): the cache is cleared whenever a calendar, its attendances or
-        any time off changes (see the ``create``/``write``/``unlink`` below and in
-        ``resource.calendar.attendance`` / ``resource.calendar.leaves``)."""
+        of the same calendar; UTC days, so that the walk needs not even the calendar's time
+        zone once the days are cached): the cache is cleared whenever a calendar, its
+        attendances or any time off changes (see the ``write``/``unlink`` below and the
+        ``create``/``write``/``unlink`` of ``resource.calendar.attendance`` and
+        ``resource.calendar.leaves``)."""
         self.ensure_one()
         # sudo: the result is shared by every user; a calendar and its public holidays are
         # no secret (any ticket's SLA is computed from them)
-        calendar = self.sudo()
-        tz = pytz.timezone(calendar.tz or "UTC")
-        start = tz.localize(datetime.combine(day, time.min))
-        end = tz.localize(datetime.combine(day + timedelta(days=1), time.min))
+        start = pytz.utc.localize(datetime.combine(day, time.min))
         return tuple(
             (begin.astimezone(pytz.utc).replace(tzinfo=None), stop.astimezone(pytz.utc).replace(tzinfo=None))
-            for begin, stop, _meta in calendar._work_intervals_batch(start, end)[False]
+            for begin, stop, _meta in self.sudo()._work_intervals_batch(start, start + timedelta(days=1))[False]
         )
 
     def write(self, vals):

@@ -2,11 +2,8 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from pytz import timezone
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools.date_utils import localized
 from odoo.tools.translate import LazyTranslate
 
 _logger = logging.getLogger(__name__)
@@ -338,6 +335,10 @@ class TerasoftTicket(models.Model):
             if ticket.date_taken and ticket.sla_deadline:
                 continue  # the promise made when the ticket was taken in charge does not change
             company = ticket.company_id or self.env.company
+            # the few fields read here, not the ~100 columns of res.company (read once per group)
+            company.fetch(
+                ["ticket_sla_hours", "ticket_sla_hours_urgent", "ticket_sla_hours_blocking", "ticket_calendar_id"]
+            )
             # precomputed before the INSERT: the creation date will be the transaction's time
             start = ticket.create_date or self.env.cr.now()
             hours = company._ticket_sla_hours(ticket.priority, ticket.importance)
@@ -353,8 +354,7 @@ class TerasoftTicket(models.Model):
         intervals of each day (``resource.calendar._ticket_work_intervals_day``): creating a
         ticket reads neither the attendances nor the leaves once the days are in the cache."""
         targets = {hours: None, hours - 1: None} if hours > 1 else {hours: None}
-        tz = timezone(calendar.tz or "UTC")
-        day, elapsed = localized(start).astimezone(tz).date(), 0.0
+        day, elapsed = start.date(), 0.0
         for n in range(1500):  # the horizon of plan_hours: 100 windows of 14 days
             for begin, end in calendar._ticket_work_intervals_day(day + timedelta(days=n)):
                 if end <= start:
@@ -454,6 +454,10 @@ class TerasoftTicket(models.Model):
         here. Subscribed with the assignee, in the same insertion, by mail.thread's
         auto-subscription on creation and on change (``create`` and ``write`` subscribe it
         themselves when ``tracking_disable`` skips the auto-subscription)."""
+        user = self.env["res.users"].sudo().browse(updated_values.get("user_id"))
+        if user:  # what Odoo reads of the assignee (a res.users/res.partner row is ~50/~90 columns)
+            user.fetch(["active", "partner_id"])
+            user.partner_id.fetch(["lang"])
         followers = super()._message_auto_subscribe_followers(updated_values, default_subtype_ids)
         partner = self.env["res.partner"].sudo().browse(updated_values.get("partner_id"))
         if partner:
