@@ -304,6 +304,8 @@ class TerasoftTicket(models.Model):
                 order="id asc",
             )
         )
+        if not attachments:  # most tickets: nothing to filter, no second search
+            return attachments
         internal = (
             self.env["mail.message"]
             .sudo()
