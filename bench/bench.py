@@ -325,6 +325,13 @@ def main():
                     args, addon, f"bench_{addon}_{size}", 0, concurrency=False, create=False
                 )
             entry["crons"] = crons(args, f"bench_ours_{size}")
+            # both servers at once, requests interleaved round by round: the ratios of record
+            # (bench/interleave.py; its own ports, above the ones used here)
+            import interleave  # noqa: PLC0415 - it imports this module
+
+            entry["interleaved"] = interleave.run(
+                args, f"bench_ours_{size}", f"bench_peer_{size}", args.port + 10, rounds=args.requests
+            )
         (OUT / "results.json").write_text(json.dumps(results, indent=1, default=str))
     subprocess.run(
         [PY, str(ROOT / "bench" / "report.py"), str(OUT / "results.json"), str(ROOT / "bench" / "RESULTS.md")],

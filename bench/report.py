@@ -134,6 +134,9 @@ def write_interleaved(src, dst):
         text = head + "\n" + section + "\n## Analysis" + tail
     else:
         text += "\n" + section
+    notes = Path(__file__).with_name("ANALYSIS.md")
+    if notes.exists() and "\n## Analysis" in text:  # the analysis as it is now (main() appends it)
+        text = text.split("\n## Analysis", 1)[0] + "\n" + notes.read_text() + "\n"
     open(dst, "w").write(text)
 
 

@@ -781,6 +781,10 @@ class TerasoftTicket(models.Model):
             )
         elif self._is_internal_post(kwargs):
             self._check_note_recipients(kwargs.get("partner_ids"), kwargs.get("outgoing_email_to"))
+        if self.env.context.get("terasoft_template_batch_post"):
+            # a template posted by _post_template_batch carries no tracking: saying so spares
+            # the notification its search of the message's tracking values (one per ticket)
+            kwargs.setdefault("tracking_value_ids", [])
         return super().message_post(**kwargs)
 
     def _is_customer_partner(self, partner):
