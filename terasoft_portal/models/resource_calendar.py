@@ -166,11 +166,13 @@ class ResourceCalendar(models.Model):
         ``resource.calendar.leaves``)."""
         self.ensure_one()
         # sudo: the result is shared by every user; a calendar and its public holidays are
-        # no secret (any ticket's SLA is computed from them)
+        # no secret (any ticket's SLA is computed from them). In the calendar's own time zone,
+        # whatever the caller's context says (hr's employee_timezone would change the result).
+        calendar = self.sudo().with_context(employee_timezone=False)
         start = pytz.utc.localize(datetime.combine(day, time.min))
         return tuple(
             (begin.astimezone(pytz.utc).replace(tzinfo=None), stop.astimezone(pytz.utc).replace(tzinfo=None))
-            for begin, stop, _meta in self.sudo()._work_intervals_batch(start, start + timedelta(days=1))[False]
+            for begin, stop, _meta in calendar._work_intervals_batch(start, start + timedelta(days=1))[False]
         )
 
     def write(self, vals):

@@ -352,7 +352,8 @@ class TerasoftTicket(models.Model):
         working hours of ``calendar``, leaves included, as ``calendar.plan_hours`` counts them;
         both found in one walk over the work intervals, day by day from the calendar's cached
         intervals of each day (``resource.calendar._ticket_work_intervals_day``): creating a
-        ticket reads neither the attendances nor the leaves once the days are in the cache."""
+        ticket reads neither the calendar nor its attendances and leaves once the days are in
+        the cache."""
         targets = {hours: None, hours - 1: None} if hours > 1 else {hours: None}
         day, elapsed = start.date(), 0.0
         for n in range(1500):  # the horizon of plan_hours: 100 windows of 14 days
@@ -364,8 +365,8 @@ class TerasoftTicket(models.Model):
                 for target in [t for t, found in targets.items() if found is None and t - elapsed <= length]:
                     targets[target] = begin + timedelta(hours=target - elapsed)
                 elapsed += length
-            if all(targets.values()):
-                break
+            if all(targets.values()) or (not elapsed and n >= 366):
+                break  # (a year without a working hour: a calendar without working time)
         deadline = targets[hours] or start + timedelta(hours=hours)
         return deadline, (targets[hours - 1] if hours > 1 else start) or start
 
