@@ -152,17 +152,22 @@ def pages(addon, config, db):
     ]
 
 
+def peer_chatter_calls(config, db):
+    """(label, path, params) of the two JSON-RPC calls of the peer's ticket page chatter."""
+    ticket = big_ticket(config, db, "helpdesk_ticket")
+    thread = {"thread_model": "helpdesk.ticket", "thread_id": ticket}
+    return [
+        ("ticket chatter_init", "/portal/chatter_init", thread),
+        ("ticket chatter_fetch", "/mail/chatter_fetch", dict(thread, fetch_params={"limit": 30})),
+    ]
+
+
 def peer_chatter(args, server, session, db):
     """The peer's ticket page shows its messages with two JSON-RPC calls its browser makes
     after the page (Odoo's portal chatter); ours renders them in the page. Both calls, as the
     chatter makes them, so that "a ticket page with 20 messages" compares what the user sees."""
-    ticket = big_ticket(args.config, db, "helpdesk_ticket")
-    thread = {"thread_model": "helpdesk.ticket", "thread_id": ticket}
     out = {}
-    for label, path, params in (
-        ("ticket chatter_init", "/portal/chatter_init", thread),
-        ("ticket chatter_fetch", "/mail/chatter_fetch", dict(thread, fetch_params={"limit": 30})),
-    ):
+    for label, path, params in peer_chatter_calls(args.config, db):
         out[label] = measure.sequential_rpc(server, session, path, params, n=args.requests)
         print(f"[bench] {db} {label}: {out[label]}", flush=True)
     return out
@@ -333,6 +338,13 @@ def main():
                 )
             entry["crons"] = crons(args, f"bench_ours_{size}")
             entry["reports"] = service_reports(args, f"bench_ours_{size}")
+            # both servers at once, requests interleaved round by round: the ratios of record
+            # (bench/interleave.py; its own ports, above the ones used here)
+            import interleave  # noqa: PLC0415 - it imports this module
+
+            entry["interleaved"] = interleave.run(
+                args, f"bench_ours_{size}", f"bench_peer_{size}", args.port + 10, rounds=args.requests
+            )
         (OUT / "results.json").write_text(json.dumps(results, indent=1, default=str))
     subprocess.run(
         [PY, str(ROOT / "bench" / "report.py"), str(OUT / "results.json"), str(ROOT / "bench" / "RESULTS.md")],

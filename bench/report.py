@@ -37,6 +37,109 @@ def ratio(ours, peer):
     return ours / peer if ours and peer else None
 
 
+INTERLEAVED_BEGIN = "<!-- interleaved: written by bench/report.py from bench/out/interleaved.json -->"
+INTERLEAVED_END = "<!-- /interleaved -->"
+# the same targets on the interleaved rows (issue 14: creation and the ticket page at most 0.8x)
+INTERLEAVED_TARGETS = dict(TARGETS, **{"create ticket": 0.8, "ticket 20 msgs": 0.8})
+
+
+def interleaved_section(data):
+    """Lines of the "Interleaved" section from the results of bench/interleave.py."""
+    lines = [
+        INTERLEAVED_BEGIN,
+        f"## Ours and the peer interleaved ({data['date']}, `bench/interleave.py`)",
+        "",
+        f"Both servers up at the same time (`--workers={data['workers']}` each), every page asked of ours and of "
+        f"the peer in the same round ({data['rounds']} rounds after 10 warm-up rounds; ours first in even rounds, "
+        "the peer first in odd ones). Ratio: the median of the per-round ratios ours/peer, with the "
+        "interquartile range and the min–max. CPU: the Odoo server's CPU time per request (user + system "
+        "of the master and its workers, /proc/<pid>/stat, mean over the rounds; PostgreSQL's not included).",
+        "",
+        "| page | ours median / p95 (ms) | ours CPU (ms) | peer median / p95 (ms) | peer CPU (ms) | "
+        "ratio median (IQR; min–max) | target | CPU ratio | queries ours / peer |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for page, e in data["pages"].items():
+        o, p = e.get("ours"), e.get("peer")
+        if not o or not p:
+            continue
+        r = e["ratio"]
+        target = INTERLEAVED_TARGETS.get(page)
+        mark = "" if target is None else (" ✅" if r["median"] <= target else " ❌")
+        failed = [str(code) for code in o["status"] + p["status"] if code >= 400]
+        if failed:
+            mark = f" (HTTP {', '.join(failed)}: not comparable)"
+        lines.append(
+            f"| {page} | {fmt(o['median_ms'])} / {fmt(o['p95_ms'])} | {fmt(o['cpu_ms'])} | "
+            f"{fmt(p['median_ms'])} / {fmt(p['p95_ms'])} | {fmt(p['cpu_ms'])} | "
+            f"{fmt(r['median'], 2)}{mark} ({fmt(r['p25'], 2)}–{fmt(r['p75'], 2)}; "
+            f"{fmt(r['min'], 2)}–{fmt(r['max'], 2)}) | "
+            f"{'–' if target is None else f'≤ {target}'} | {fmt(e.get('cpu_ratio'), 2)} | "
+            f"{fmt(o['queries'], 0)} / {fmt(p['queries'], 0)} |"
+        )
+    pages = data["pages"]
+    chatter = [pages.get(k, {}).get("peer") for k in ("ticket 20 msgs", "ticket chatter_init", "ticket chatter_fetch")]
+    if all(chatter) and pages["ticket 20 msgs"].get("ours"):
+        mine = pages["ticket 20 msgs"]["ours"]
+        shown = sum(c["median_ms"] for c in chatter)
+        lines += [
+            "",
+            f"Ticket page with its 20 messages shown: ours {fmt(mine['median_ms'])} ms ({fmt(mine['cpu_ms'])} ms CPU) "
+            f"in one request; the peer's page + `/portal/chatter_init` + `/mail/chatter_fetch` (same rounds) = "
+            f"{fmt(shown)} ms ({fmt(sum(c['cpu_ms'] for c in chatter))} ms CPU); ours/peer "
+            f"{fmt(ratio(mine['median_ms'], shown), 2)}.",
+        ]
+    if data.get("load") and data["load"][0].get("peer", {}).get("rps"):
+        lines += [
+            "",
+            "Clients on the list page through HAProxy (`maxconn` = workers), ours and the peer in alternate "
+            "slices; CPU ceiling of the same run = cores × 1000 / CPU ms of one list request on a "
+            "`--workers=0` server:",
+            "",
+            "| clients | ours req/s | ours p50 / p95 / p99 (ms) | ours errors | ours CPU/request (ms) | peer req/s | "
+            "peer p50 / p95 / p99 (ms) | peer errors | ours/peer req/s (target ≥ 10, p99 < 500) | "
+            "ours / CPU ceiling |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        ceiling = data.get("ceiling") or {}
+        for load in data["load"]:
+            o, p = load["ours"], load["peer"]
+            ok = load["ratio_rps"] >= 10 and o["p99_ms"] < 500
+            lines.append(
+                f"| {o['clients']} | {fmt(o['rps'])} | {fmt(o['p50_ms'])} / {fmt(o['p95_ms'])} / {fmt(o['p99_ms'])} | "
+                f"{o['errors']} | {fmt(o['cpu_ms'])} | {fmt(p['rps'])} | {fmt(p['p50_ms'])} / {fmt(p['p95_ms'])} / "
+                f"{fmt(p['p99_ms'])} | {p['errors']} | {fmt(load['ratio_rps'], 2)} {'✅' if ok else '❌'} | "
+                f"{fmt(o['rps'])} / {fmt(ceiling.get('ceiling_rps'))} = {fmt(ceiling.get('share'), 2)} |"
+            )
+        if ceiling.get("cpu_ms"):
+            lines += [
+                "",
+                f"CPU ceiling: {ceiling['cores']} cores × 1000 / {fmt(ceiling['cpu_ms'])} ms of Odoo CPU per list "
+                f"request (`--workers=0`, wall {fmt(ceiling['wall_ms'])} ms) = {fmt(ceiling['ceiling_rps'])} req/s.",
+            ]
+    lines += [INTERLEAVED_END, ""]
+    return lines
+
+
+def write_interleaved(src, dst):
+    """Put (or replace) the "Interleaved" section of ``dst`` (before the analysis, else at the end)."""
+    section = "\n".join(interleaved_section(json.load(open(src))))
+    text = open(dst).read() if Path(dst).exists() else ""
+    if INTERLEAVED_BEGIN in text:
+        head, rest = text.split(INTERLEAVED_BEGIN, 1)
+        tail = rest.split(INTERLEAVED_END, 1)[1].lstrip("\n")
+        text = head + section + tail
+    elif "\n## Analysis" in text:
+        head, tail = text.split("\n## Analysis", 1)
+        text = head + "\n" + section + "\n## Analysis" + tail
+    else:
+        text += "\n" + section
+    notes = Path(__file__).with_name("ANALYSIS.md")
+    if notes.exists() and "\n## Analysis" in text:  # the analysis as it is now (main() appends it)
+        text = text.split("\n## Analysis", 1)[0] + "\n" + notes.read_text() + "\n"
+    open(dst, "w").write(text)
+
+
 def main(src, dst):  # noqa: C901 - the report, section by section
     data = json.load(open(src))
     floor = data["floor"]["bare"]["pages"]
@@ -179,6 +282,8 @@ def main(src, dst):  # noqa: C901 - the report, section by section
             for name, r in entry["reports"]["reports"].items():
                 lines.append(f"| {name} | {fmt(r['ms_median'])} / {fmt(r['ms_max'])} | {r['queries']} |")
         lines.append("")
+        if entry.get("interleaved"):
+            lines += interleaved_section(entry["interleaved"])
     notes = Path(__file__).with_name("ANALYSIS.md")
     if notes.exists():  # the analysis of the figures, written by whoever ran the benchmark
         lines += ["", notes.read_text()]
@@ -186,4 +291,7 @@ def main(src, dst):  # noqa: C901 - the report, section by section
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    if sys.argv[1] == "--interleaved":  # bench/interleave.py run on its own
+        write_interleaved(*sys.argv[2:4])
+    else:
+        main(*sys.argv[1:3])

@@ -46,6 +46,34 @@ class TestSlaDeadline(TerasoftCase):
         self.assertEqual(urgent.sla_deadline, datetime(2026, 11, 24, 12, 0))  # 13:00 in Rome
         self.assertEqual(normal.sla_deadline, datetime(2026, 11, 24, 17, 0))
 
+    def test_calendar_changes_reach_the_cached_working_days(self):
+        """The working intervals of each day are cached (resource.calendar
+        ._ticket_work_intervals_day): time off and attendances changed afterwards count."""
+        calendar = self.env.company._ticket_calendar()
+        ticket = self._created_at("2026-11-24 08:00:00")  # Tuesday 9:00: the day is now cached
+        self.assertEqual(ticket.sla_deadline, datetime(2026, 11, 24, 17, 0))
+        leave = self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Chiusura straordinaria",
+                "calendar_id": calendar.id,
+                "date_from": datetime(2026, 11, 24, 0, 0),
+                "date_to": datetime(2026, 11, 24, 22, 59, 59),
+            }
+        )
+        ticket = self._created_at("2026-11-24 08:00:00")
+        self.assertEqual(ticket.sla_deadline, datetime(2026, 11, 25, 17, 0))  # Wednesday 18:00
+        leave.date_to = datetime(2026, 11, 24, 11, 0)  # closed until 12:00 only
+        ticket = self._created_at("2026-11-24 08:00:00")
+        self.assertEqual(ticket.sla_deadline, datetime(2026, 11, 25, 11, 0))  # 12-13, 14-18, 9-12
+        leave.unlink()
+        # Tuesday afternoon off in the attendances: 9-13 only
+        calendar.attendance_ids.filtered(lambda a: a.dayofweek == "1" and a.hour_from >= 14).unlink()
+        ticket = self._created_at("2026-11-24 08:00:00")
+        self.assertEqual(ticket.sla_deadline, datetime(2026, 11, 25, 12, 0))  # Wednesday 13:00
+        calendar.tz = "UTC"
+        ticket = self._created_at("2026-11-24 08:00:00")
+        self.assertEqual(ticket.sla_deadline, datetime(2026, 11, 25, 13, 0))  # 9-13 Tue, 9-13 Wed UTC
+
     def test_status_met_or_breached_when_taken(self):
         in_time = self._created_at("2026-11-24 08:00:00")
         late = self._created_at("2026-11-24 08:00:00")

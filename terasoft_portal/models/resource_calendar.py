@@ -16,6 +16,7 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import ormcache
 
 _logger = logging.getLogger(__name__)
 
@@ -151,6 +152,37 @@ class ResourceCalendar(models.Model):
         created = Leave.create(to_create)
         return created
 
+    @ormcache("self.id", "day")
+    def _ticket_work_intervals_day(self, day):
+        """The work intervals of the calendar during the UTC ``day`` (a date), time off of the
+        whole calendar deducted, as naive UTC ``(begin, end)`` pairs: what
+        ``_work_intervals_batch`` gives from that midnight UTC to the next.
+
+        Cached per calendar and day (the SLA of every ticket created walks the same few days
+        of the same calendar; UTC days, so that the walk needs not even the calendar's time
+        zone once the days are cached): the cache is cleared whenever a calendar, its
+        attendances or any time off changes (see the ``write``/``unlink`` below and the
+        ``create``/``write``/``unlink`` of ``resource.calendar.attendance`` and
+        ``resource.calendar.leaves``)."""
+        self.ensure_one()
+        # sudo: the result is shared by every user; a calendar and its public holidays are
+        # no secret (any ticket's SLA is computed from them). In the calendar's own time zone,
+        # whatever the caller's context says (hr's employee_timezone would change the result).
+        calendar = self.sudo().with_context(employee_timezone=False)
+        start = pytz.utc.localize(datetime.combine(day, time.min))
+        return tuple(
+            (begin.astimezone(pytz.utc).replace(tzinfo=None), stop.astimezone(pytz.utc).replace(tzinfo=None))
+            for begin, stop, _meta in calendar._work_intervals_batch(start, start + timedelta(days=1))[False]
+        )
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # _ticket_work_intervals_day
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # _ticket_work_intervals_day
+        return super().unlink()
+
     @api.model
     def _cron_generate_holidays(self):
         """Public holidays and annual closures of the current and the next year in the support
@@ -184,8 +216,38 @@ class ResourceCalendar(models.Model):
             data.unlink()
 
 
+class ResourceCalendarAttendance(models.Model):
+    _inherit = "resource.calendar.attendance"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
+        return super().unlink()
+
+
 class ResourceCalendarLeaves(models.Model):
     _inherit = "resource.calendar.leaves"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
+        return super().unlink()
 
     holiday_generated = fields.Boolean(
         "Generated Holiday",

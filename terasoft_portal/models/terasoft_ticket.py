@@ -2,11 +2,8 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from pytz import utc
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools.date_utils import localized
 from odoo.tools.translate import LazyTranslate
 
 _logger = logging.getLogger(__name__)
@@ -344,6 +341,10 @@ class TerasoftTicket(models.Model):
             if ticket.date_taken and ticket.sla_deadline:
                 continue  # the promise made when the ticket was taken in charge does not change
             company = ticket.company_id or self.env.company
+            # the few fields read here, not the ~100 columns of res.company (read once per group)
+            company.fetch(
+                ["ticket_sla_hours", "ticket_sla_hours_urgent", "ticket_sla_hours_blocking", "ticket_calendar_id"]
+            )
             # precomputed before the INSERT: the creation date will be the transaction's time
             start = ticket.create_date or self.env.cr.now()
             hours, threshold = ticket._sla_first_response_target(policies[ticket])
@@ -355,21 +356,23 @@ class TerasoftTicket(models.Model):
     def _plan_sla(self, calendar, hours, start):
         """(deadline, at-risk date): ``start`` (naive UTC) + ``hours`` (and ``hours`` - 1)
         working hours of ``calendar``, leaves included, as ``calendar.plan_hours`` counts them;
-        both found in one walk over the work intervals (``plan_hours`` twice reads the
-        calendar's attendances and leaves twice, in the request that creates the ticket)."""
+        both found in one walk over the work intervals, day by day from the calendar's cached
+        intervals of each day (``resource.calendar._ticket_work_intervals_day``): creating a
+        ticket reads neither the calendar nor its attendances and leaves once the days are in
+        the cache."""
         targets = {hours: None, hours - 1: None} if hours > 1 else {hours: None}
-        # 3-day windows, not plan_hours' 14: each day of a window costs the expansion of the
-        # calendar's attendances, and a take-in-charge target is hours away, not weeks
-        origin, window, elapsed = localized(start), timedelta(days=3), 0.0
-        for n in range(500):  # the same horizon as plan_hours: 100 windows of 14 days
-            window_start = origin + window * n
-            for begin, end, _meta in calendar._work_intervals_batch(window_start, window_start + window)[False]:
+        day, elapsed = start.date(), 0.0
+        for n in range(1500):  # the horizon of plan_hours: 100 windows of 14 days
+            for begin, end in calendar._ticket_work_intervals_day(day + timedelta(days=n)):
+                if end <= start:
+                    continue
+                begin = max(begin, start)
                 length = (end - begin).total_seconds() / 3600
                 for target in [t for t, found in targets.items() if found is None and t - elapsed <= length]:
-                    targets[target] = (begin + timedelta(hours=target - elapsed)).astimezone(utc).replace(tzinfo=None)
+                    targets[target] = begin + timedelta(hours=target - elapsed)
                 elapsed += length
-            if all(targets.values()):
-                break
+            if all(targets.values()) or (not elapsed and n >= 366):
+                break  # (a year without a working hour: a calendar without working time)
         deadline = targets[hours] or start + timedelta(hours=hours)
         return deadline, (targets[hours - 1] if hours > 1 else start) or start
 
@@ -458,6 +461,10 @@ class TerasoftTicket(models.Model):
         here. Subscribed with the assignee, in the same insertion, by mail.thread's
         auto-subscription on creation and on change (``create`` and ``write`` subscribe it
         themselves when ``tracking_disable`` skips the auto-subscription)."""
+        user = self.env["res.users"].sudo().browse(updated_values.get("user_id"))
+        if user:  # what Odoo reads of the assignee (a res.users/res.partner row is ~50/~90 columns)
+            user.fetch(["active", "partner_id"])
+            user.partner_id.fetch(["lang"])
         followers = super()._message_auto_subscribe_followers(updated_values, default_subtype_ids)
         partner = self.env["res.partner"].sudo().browse(updated_values.get("partner_id"))
         if partner:
@@ -784,6 +791,10 @@ class TerasoftTicket(models.Model):
             )
         elif self._is_internal_post(kwargs):
             self._check_note_recipients(kwargs.get("partner_ids"), kwargs.get("outgoing_email_to"))
+        if self.env.context.get("terasoft_template_batch_post"):
+            # a template posted by _post_template_batch carries no tracking: saying so spares
+            # the notification its search of the message's tracking values (one per ticket)
+            kwargs.setdefault("tracking_value_ids", [])
         return super().message_post(**kwargs)
 
     def _is_customer_partner(self, partner):

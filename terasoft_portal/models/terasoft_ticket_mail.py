@@ -17,6 +17,8 @@ MOVE_SUBTYPES = {
     "discarded": "terasoft_portal.mt_ticket_discarded",
 }
 DEFAULT_MOVE_SUBTYPE = "terasoft_portal.mt_ticket_update"
+# Context key set while ``_post_template_batch`` posts a template on many tickets.
+BATCH_POST_KEY = "terasoft_template_batch_post"
 # Context keys with which a creation is silent (imports, data loading): no acknowledgement.
 SILENT_CREATE_KEYS = ("install_mode", "tracking_disable", "mail_notrack")
 # Context key of the ``Auto-Submitted`` value (RFC 3834) of the automatic emails we send: the
@@ -146,10 +148,20 @@ class TerasoftTicket(models.Model):
             return
         for ticket in self:
             ticket._portal_ensure_token()  # the portal link of the notification needs it
+        # Read for the whole batch what Odoo's posting and notification of each message would
+        # read ticket by ticket: the contacts' users (portal's access link, auth_signup's login
+        # parameter)...
+        self.partner_id.sudo().user_ids  # noqa: B018 - prefetch
+        # ... and of the tickets' messages, the fields by which it picks each new message's
+        # parent and References (it searches them ticket by ticket, then reads them)
+        self.env["mail.message"].sudo().search([("model", "=", self._name), ("res_id", "in", self.ids)]).fetch(
+            ["message_type", "date", "is_internal", "subtype_id", "message_id"]
+        )
         composer = (
             self.env["mail.compose.message"]
             .sudo()
             .with_context(
+                **{BATCH_POST_KEY: True},
                 default_composition_mode="comment",
                 default_model=self._name,
                 default_res_ids=self.ids,

@@ -174,7 +174,26 @@ class TerasoftTicket(models.Model):
         """
         errors = {}
         vals = {}
-        period_error = self.env.user.partner_id._portal_support_period_error()
+        partner = self.env.user.partner_id
+        # What the creation reads of the contact, its company and the support company, in one
+        # narrow query each: reading one field of a res.partner (~90 columns) or a res.company
+        # (~100) fetches them all, four times per ticket (the contact's time zone for the date
+        # check, the customer company's support period, the SLA targets, the author and the
+        # reply-to of the creation message).
+        partner.fetch(
+            [
+                *("tz", "lang", "name", "email", "commercial_partner_id", "partner_share"),
+                *("support_start_date", "support_end_date"),
+            ]
+        )
+        partner.commercial_partner_id.fetch(["support_start_date", "support_end_date", "insolvent"])
+        self.env.company.fetch(
+            [
+                *("name", "alias_domain_id", "ticket_calendar_id"),
+                *("ticket_sla_hours", "ticket_sla_hours_urgent", "ticket_sla_hours_blocking"),
+            ]
+        )
+        period_error = partner._portal_support_period_error()
         if period_error:
             errors["support_period"] = period_error
         name = (form.get("name") or "").strip()
@@ -285,6 +304,8 @@ class TerasoftTicket(models.Model):
                 order="id asc",
             )
         )
+        if not attachments:  # most tickets: nothing to filter, no second search
+            return attachments
         internal = (
             self.env["mail.message"]
             .sudo()
