@@ -1,7 +1,7 @@
 {
     "name": "Terasoft Customer Portal",
     "summary": "Customer portal and helpdesk: tickets with SLA and workflow, FAQ, documents, contacts",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Services/Helpdesk",
     "author": "Terasoft",
     "website": "https://www.terasoft.example",

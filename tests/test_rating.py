@@ -2,7 +2,9 @@
 "Com'è andata?" in the closing email and on the ticket page, unhappy -> one activity for the
 support manager, the satisfaction report (run the HTTP part with --odoo-http)."""
 
+import importlib.util
 import re
+from pathlib import Path
 
 from odoo import http
 
@@ -364,3 +366,46 @@ class TestRatingHttp(RatingMixin, TerasoftHttpCase):
         self._login(self.giulia)
         page = self.url_open(f"/my/tickets/{ticket.id}").text
         self.assertNotIn("/rate/", page)
+
+
+class TestRatingUpgrade(TerasoftCase):
+    """A database made before the rating: its noupdate closing email gains the rating block on
+    upgrade (migrations/19.0.1.1.0), in every language, once, and the admins' wording stays."""
+
+    def _migration(self):
+        path = Path(__file__).parents[1] / "terasoft_portal" / "migrations" / "19.0.1.1.0" / "post-migrate.py"
+        spec = importlib.util.spec_from_file_location("terasoft_rating_migration", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    def test_upgrade_adds_the_rating_block_to_the_closing_email(self):
+        template = self.env.ref("terasoft_portal.mail_template_ticket_update")
+        self.env["res.lang"]._activate_lang("it_IT")
+        old = {}
+        for lang in ("en_US", "it_IT"):
+            body = template.with_context(lang=lang).body_html
+            self.assertIn("ticket_rating_email", body)
+            old[lang] = re.sub(r'<t t-if="object.state == \'closed\'" t-call="terasoft_portal.ticket_rating_email"/>\s*', "", body)
+            self.assertNotIn("ticket_rating_email", old[lang])
+        old["it_IT"] = old["it_IT"].replace("Vedi", "Apri")  # an admin's own wording
+        for lang, body in old.items():
+            template.with_context(lang=lang).body_html = body
+        self.env.flush_all()
+
+        migration = self._migration()
+        self.assertTrue(migration.add_rating_block(self.env.cr))
+        self.assertFalse(migration.add_rating_block(self.env.cr), "a second upgrade adds nothing")
+        template.invalidate_recordset()
+        for lang in ("en_US", "it_IT"):
+            body = template.with_context(lang=lang).body_html
+            self.assertEqual(body.count("ticket_rating_email"), 1)
+        self.assertIn("Apri", template.with_context(lang="it_IT").body_html)
+
+        ticket = self._ticket(self.giulia.partner_id, ticket_type="defect", state="in_progress")
+        ticket.action_resolve(solution="<p>Fatto</p>")
+        ticket.sudo()._apply_move("autoclose")
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "terasoft.ticket"), ("res_id", "=", ticket.id), ("body_html", "like", "/rate/")]
+        )
+        self.assertTrue(mail, "the closing email asks for the rating again")
