@@ -368,6 +368,9 @@ class TestRatingHttp(RatingMixin, TerasoftHttpCase):
         self.assertNotIn("/rate/", page)
 
 
+RATING_BLOCK = r'<t t-if="object.state == \'closed\'" t-call="terasoft_portal.ticket_rating_email"/>\s*'
+
+
 class TestRatingUpgrade(TerasoftCase):
     """A database made before the rating: its noupdate closing email gains the rating block on
     upgrade (migrations/19.0.1.1.0), in every language, once, and the admins' wording stays."""
@@ -386,7 +389,7 @@ class TestRatingUpgrade(TerasoftCase):
         for lang in ("en_US", "it_IT"):
             body = template.with_context(lang=lang).body_html
             self.assertIn("ticket_rating_email", body)
-            old[lang] = re.sub(r'<t t-if="object.state == \'closed\'" t-call="terasoft_portal.ticket_rating_email"/>\s*', "", body)
+            old[lang] = re.sub(RATING_BLOCK, "", body)
             self.assertNotIn("ticket_rating_email", old[lang])
         old["it_IT"] = old["it_IT"].replace("Vedi", "Apri")  # an admin's own wording
         for lang, body in old.items():
