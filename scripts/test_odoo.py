@@ -2,7 +2,7 @@
 """Odoo's own test suites with terasoft_portal installed (`make test-odoo`).
 
 Runs the at_install and post_install tests of portal, mail, auth_signup,
-auth_totp_portal, http_routing, resource and test_mail on a throwaway database
+auth_totp_portal, http_routing, resource, rating and test_mail on a throwaway database
 where all of them (and terasoft_portal, unless --bare) are installed, then
 compares the failures with tests/odoo_known_failures.txt (the tests that fail on
 the same Odoo tree without our addon). Exit status 1 on any other failure.
@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 
-MODULES = ["portal", "mail", "auth_signup", "auth_totp_portal", "http_routing", "resource", "test_mail"]
+MODULES = ["portal", "mail", "auth_signup", "auth_totp_portal", "http_routing", "resource", "rating", "test_mail"]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KNOWN = os.path.join(ROOT, "tests", "odoo_known_failures.txt")
 
