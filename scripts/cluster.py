@@ -33,6 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 IS_ROOT = os.geteuid() == 0
 SLOT = "terasoft_standby"
+# The addons of a deployment (README, "Addons of this repository"): terasoft_db_outage serves a
+# request again when its database connection died before COMMIT, which is also what a request
+# in flight on the standby meets when the standby stops (Odoo 19 alone answers 500, see
+# docs/scaling.md); terasoft_http_banner as `make run` loads it.
+MODULES = "terasoft_portal,terasoft_db_outage"
+SERVER_WIDE_MODULES = "base,rpc,web,terasoft_http_banner,terasoft_db_outage"
 REPLICATION_USER = "replicator"
 
 HAPROXY_CFG = """\
@@ -261,25 +267,25 @@ class Cluster:
         cmd = [self.python, str(odoo_src() / "odoo-bin"), *([sub] if sub else []), "-c", str(self.conf), *args]
         return subprocess.run(cmd, **kw)
 
-    def ensure_db(self, modules="terasoft_portal"):
+    def ensure_db(self):
+        """Create the database with MODULES and their demo data, or install the ones missing."""
         exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.db}'")
-        if exists:
-            return
-        log(f"creating database {self.db} with {modules} and its demo data (a minute or two)...")
-        self.odoo_bin(
-            "-d",
-            self.db,
-            "-i",
-            modules,
-            "--with-demo",
-            "--load-language=it_IT",
-            "--stop-after-init",
-            "--no-http",
-            "--workers=0",
-            "--max-cron-threads=0",
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        args = ["--stop-after-init", "--no-http", "--workers=0", "--max-cron-threads=0"]
+        if not exists:
+            log(f"creating database {self.db} with {MODULES} and the demo data (a minute or two)...")
+            args += ["-i", MODULES, "--with-demo", "--load-language=it_IT"]
+        else:
+            wanted = MODULES.split(",")
+            names = ",".join(f"'{m}'" for m in wanted)
+            installed = self.psql(
+                f"SELECT name FROM ir_module_module WHERE state = 'installed' AND name IN ({names})", db=self.db
+            ).split()
+            missing = [m for m in wanted if m not in installed]
+            if not missing:
+                return
+            log(f"installing {', '.join(missing)} in {self.db}...")
+            args += ["-i", ",".join(missing)]
+        self.odoo_bin("-d", self.db, *args, check=True, stdout=subprocess.DEVNULL)
         self.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", db=self.db)
 
     def node_pidfile(self, i):
@@ -309,6 +315,7 @@ class Cluster:
                 f"--http-port={self.node_ports[i]}",
                 f"--gevent-port={self.gevent_ports[i]}",
                 f"--logfile={self.state / f'node{i + 1}.log'}",
+                f"--load={SERVER_WIDE_MODULES}",
                 *extra,
             ],
             stdout=subprocess.DEVNULL,
@@ -431,12 +438,12 @@ class Cluster:
         return result
 
     # ------------------------------------------------------------ whole
-    def start(self, modules="terasoft_portal", node_extra=()):
+    def start(self, node_extra=()):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.start_primary()
         self.start_standby()
         self.write_config()
-        self.ensure_db(modules)
+        self.ensure_db()
         for i in range(2):
             self.start_node(i, node_extra)
         for i in range(2):
