@@ -315,7 +315,8 @@ env.cr.execute("UPDATE terasoft_ticket SET state='resolved', ack_pending=false, 
 # no other due work in the crons' way: older demo tickets are already acknowledged
 env.cr.commit()
 crons = env.ref("terasoft_portal.ir_cron_ticket_acknowledge") | env.ref("terasoft_portal.ir_cron_ticket_autoclose")
-crons._trigger()  # NOTIFY cron_trigger: the cron thread of each node wakes up and tries to take them
+for cron in crons:
+    cron._trigger()  # NOTIFY cron_trigger: the cron thread of each node wakes up and tries to take it
 env.cr.commit()
 print("CRON_IDS", crons.ids)
 """
