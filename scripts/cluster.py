@@ -55,11 +55,13 @@ defaults
     timeout queue 60s
     option forwardfor
     option http-server-close
+    # a connection refused (the node is dead) is tried again on the other node: the request
+    # never reached Odoo. A GET whose node died under it is sent again too (reading changes
+    # nothing); never a POST, as in bench/measure.py: it may have been saved before the node
+    # died (idempotency keys make POSTs retryable, issue 14)
     retries 3
-    # a request is re-sent to another node only when it never reached a node (connection
-    # refused: the node is dead): Odoo saw nothing, nothing can be done twice
-    retry-on conn-failure
     option redispatch 1
+    retry-on conn-failure empty-response
 
 frontend portal
     bind 127.0.0.1:{port}
@@ -73,6 +75,7 @@ backend odoo_http
     option httpchk
     http-check send meth GET uri /web/health ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
+    http-request disable-l7-retry unless METH_GET
     default-server inter 1s fall 2 rise 2 maxconn {maxconn}
 {http_servers}
 
@@ -126,6 +129,7 @@ class Cluster:
         self.standby_dir = pg_root / "standby"
         self.data_dir = self.state / "data"  # the shared data_dir: sessions + filestore ("NFS")
         self.conf = self.state / "odoo.conf"
+        self.conf_no_replica = self.state / "odoo-no-replica.conf"
         self.python = python or str(ROOT / ".venv" / "bin" / "python")
         self.bin = pg_bindir()
         self.url = f"http://127.0.0.1:{port}"
@@ -261,6 +265,10 @@ class Cluster:
         }
         with self.conf.open("w") as fh:
             conf.write(fh)
+        # the same without the replica (bench/cluster.py compares both)
+        del conf["options"]["db_replica_host"], conf["options"]["db_replica_port"]
+        with self.conf_no_replica.open("w") as fh:
+            conf.write(fh)
 
     def odoo_bin(self, *args, sub=None, **kw):
         """odoo-bin [sub-command] -c <the nodes' config> args (``sub``: shell, ...)."""
@@ -299,7 +307,8 @@ class Cluster:
         except (OSError, ValueError):
             return None
 
-    def start_node(self, i, extra=()):
+    def start_node(self, i, extra=(), replica=True):
+        """Start node ``i`` (0 or 1); ``replica=False``: without --db_replica_host (all on the primary)."""
         if self.node_pid(i):
             return
         log(f"Odoo node {i + 1}: http {self.node_ports[i]}, gevent {self.gevent_ports[i]}")
@@ -308,7 +317,7 @@ class Cluster:
                 self.python,
                 str(odoo_src() / "odoo-bin"),
                 "-c",
-                str(self.conf),
+                str(self.conf if replica else self.conf_no_replica),
                 "-d",
                 self.db,
                 f"--db-filter=^{self.db}$",
@@ -376,7 +385,7 @@ class Cluster:
         return False
 
     # ------------------------------------------------------------ HAProxy
-    def write_haproxy(self, maxconn=4):
+    def write_haproxy(self, maxconn=2):  # = workers per node: the rest waits in HAProxy's queue
         http = "\n".join(f"    server node{i + 1} 127.0.0.1:{p} check" for i, p in enumerate(self.node_ports))
         ws = "\n".join(
             f"    server ws{i + 1} 127.0.0.1:{g} check port {p}"
