@@ -107,17 +107,27 @@ def pg_bindir():
     raise SystemExit("PostgreSQL server binaries not found (Debian package 'postgresql').")
 
 
+def addon_digest():
+    """A digest of terasoft_portal's files: the cluster's database is upgraded when it changes."""
+    digest = hashlib.sha1()
+    addon = ROOT / "terasoft_portal"
+    for path in sorted(p for p in addon.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(addon)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def odoo_src():
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "terasoft_portal" / "odoo-19.0"
     return Path(os.environ.get("ODOO_SRC", cache))
 
 
 class Cluster:
-    def __init__(self, port=8470, pg_port=55460, db="terasoft_demo", state=None, python=None):
+    def __init__(self, port=8470, pg_port=55460, db="terasoft_demo", state=None, python=None, nodes=2):
         self.port = port
-        self.node_ports = [port + 1, port + 2]
-        self.gevent_ports = [port + 3, port + 4]
-        self.stats_port = port + 5
+        self.nodes = nodes  # HAProxy and start()/stop() use the first two; bench/cluster.py runs four
+        self.node_ports = [port + 1 + i for i in range(nodes)]
+        self.gevent_ports = [port + 1 + nodes + i for i in range(nodes)]
+        self.stats_port = port + 1 + 2 * nodes
         self.pg_port = pg_port
         self.standby_port = pg_port + 1
         self.db = db
@@ -279,6 +289,7 @@ class Cluster:
         """Create the database with MODULES and their demo data, or install the ones missing."""
         exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.db}'")
         args = ["--stop-after-init", "--no-http", "--workers=0", "--max-cron-threads=0"]
+        stamp, digest = self.state / f"db-{self.db}.stamp", addon_digest()
         if not exists:
             log(f"creating database {self.db} with {MODULES} and the demo data (a minute or two)...")
             args += ["-i", MODULES, "--with-demo", "--load-language=it_IT"]
@@ -289,12 +300,18 @@ class Cluster:
                 f"SELECT name FROM ir_module_module WHERE state = 'installed' AND name IN ({names})", db=self.db
             ).split()
             missing = [m for m in wanted if m not in installed]
-            if not missing:
+            changed = not stamp.exists() or stamp.read_text() != digest
+            if not missing and not changed:
                 return
-            log(f"installing {', '.join(missing)} in {self.db}...")
-            args += ["-i", ",".join(missing)]
+            if missing:
+                log(f"installing {', '.join(missing)} in {self.db}...")
+                args += ["-i", ",".join(missing)]
+            if changed:
+                log(f"upgrading terasoft_portal in {self.db} (the code changed; restart running nodes)...")
+                args += ["-u", "terasoft_portal"]
         self.odoo_bin("-d", self.db, *args, check=True, stdout=subprocess.DEVNULL)
         self.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", db=self.db)
+        stamp.write_text(digest)
 
     def node_pidfile(self, i):
         return self.state / f"node{i}.pid"
@@ -386,10 +403,10 @@ class Cluster:
 
     # ------------------------------------------------------------ HAProxy
     def write_haproxy(self, maxconn=2):  # = workers per node: the rest waits in HAProxy's queue
-        http = "\n".join(f"    server node{i + 1} 127.0.0.1:{p} check" for i, p in enumerate(self.node_ports))
+        http = "\n".join(f"    server node{i + 1} 127.0.0.1:{p} check" for i, p in enumerate(self.node_ports[:2]))
         ws = "\n".join(
             f"    server ws{i + 1} 127.0.0.1:{g} check port {p}"
-            for i, (g, p) in enumerate(zip(self.gevent_ports, self.node_ports, strict=True))
+            for i, (g, p) in enumerate(zip(self.gevent_ports[:2], self.node_ports[:2], strict=True))
         )
         (self.state / "haproxy.cfg").write_text(
             HAPROXY_CFG.format(
@@ -465,7 +482,7 @@ class Cluster:
 
     def stop(self):
         self.stop_haproxy()
-        for i in range(2):
+        for i in range(self.nodes):
             self.stop_node(i)
         self.stop_standby()
         if self._pg_running(self.primary_dir):
