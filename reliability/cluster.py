@@ -8,6 +8,7 @@ request goes through HAProxy, as a customer's browser would. Checks, each printe
 - replica: the readonly routes (FAQ, documents, contacts, company) are answered by the standby
   (pg_stat_statements on each server: their statements are counted on the standby, none on the
   primary) and the ticket list by the primary;
+- websocket: ``/websocket`` through HAProxy is upgraded by a node's gevent process;
 - ryw: read-your-writes: a ticket created through HAProxy is on its page and in the list at once
   (each request may land on either node);
 - kill: a node killed with -9 during a load of creations and reads: HAProxy sends the traffic to
@@ -22,7 +23,10 @@ By default the run makes its own cluster in .local/cluster-rel (ports --port..+5
 """
 
 import argparse
+import base64
+import os
 import random
+import socket
 import sys
 import threading
 import time
@@ -394,9 +398,27 @@ def part_crons(cluster, count=20, wait=120):
         sink.stop()
 
 
+def part_websocket(cluster):
+    """/websocket through HAProxy reaches a node's gevent process (101 Switching Protocols)."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        "GET /websocket?version=19.0 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\n"
+        f"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n"
+        f"Origin: {cluster.url}\r\n\r\n"
+    )
+    statuses = Counter()
+    for _attempt in range(4):  # roundrobin: both gevent processes
+        with socket.create_connection(("127.0.0.1", cluster.port), timeout=10) as sock:
+            sock.sendall(request.encode())
+            statuses[sock.recv(200).split(b"\r\n", 1)[0].decode()] += 1
+    failures = [f"{n} x {line}" for line, n in statuses.items() if " 101 " not in line]
+    return f"websocket: 4 upgrades through HAProxy: {dict(statuses)}", failures
+
+
 PARTS = {
     "replica": part_replica,
     "ryw": part_read_your_writes,
+    "websocket": part_websocket,
     "kill": part_kill,
     "standby": part_standby,
     "crons": part_crons,
