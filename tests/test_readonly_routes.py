@@ -96,11 +96,11 @@ class TestReadonlyRoutes(ReadonlyRouteCase):
         self.assertIn("Controlla il cedolino", self._get_readonly(f"/my/faq/{self.faq.id}").text)
         self._get_readonly("/my/faq/999999", status=404)
 
-    def test_faq_attachment_route_is_readonly(self):
-        # Only the routing is checked here: a portal user does not find the FAQ's attachments
-        # (ir.attachment._search filters them out, the route answers 404 even on the primary;
-        # reported to the lead, not in the scope of the replica work).
-        self.assertIs(self._routing(f"/my/faq/{self.faq.id}/attachment/{self.faq_attachment.id}")["readonly"], True)
+    def test_faq_attachments_are_listed_and_downloaded_readonly(self):
+        self.authenticate("giulia.bianchi@example.com", "demo")
+        url = f"/my/faq/{self.faq.id}/attachment/{self.faq_attachment.id}"
+        self.assertIn(url, self._get_readonly(f"/my/faq/{self.faq.id}").text)
+        self.assertEqual(self._get_readonly(url).content, b"guida")
 
     def test_documents_contacts_company_are_readonly(self):
         self.authenticate("giulia.bianchi@example.com", "demo")

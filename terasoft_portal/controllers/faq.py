@@ -71,6 +71,9 @@ class FaqPortal(CustomerPortal):
             page_name="faq_entry",
             faq=faq,
             voted=faq.id in request.session.get("terasoft_faq_votes", []),
+            # sudo: portal users have no access to ir.attachment; the entry is visible to them
+            # and these are its files (downloaded through portal_my_faq_attachment)
+            faq_attachments=faq.sudo().attachment_ids,
             new_ticket_url=faq._get_new_ticket_url(),
         )
         return request.render("terasoft_portal.portal_my_faq_entry", values)
@@ -88,8 +91,9 @@ class FaqPortal(CustomerPortal):
     @http.route("/my/faq/<int:faq_id>/attachment/<int:attachment_id>", type="http", auth="user", readonly=True)
     def portal_my_faq_attachment(self, faq_id, attachment_id, **kw):
         faq = self._faq_get_visible(faq_id)
-        attachment = faq.attachment_ids.filtered(lambda a: a.id == attachment_id)
+        # sudo: portal users have no access to ir.attachment; the entry is readable and only
+        # one of its own files is served
+        attachment = faq.sudo().attachment_ids.filtered(lambda a: a.id == attachment_id)
         if not attachment:
             raise NotFound()
-        # sudo: the entry is readable and the file is one of its attachments.
-        return request.env["ir.binary"]._get_stream_from(attachment.sudo()).get_response(as_attachment=True)
+        return request.env["ir.binary"]._get_stream_from(attachment).get_response(as_attachment=True)
