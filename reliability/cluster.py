@@ -26,6 +26,7 @@ import argparse
 import base64
 import os
 import random
+import re
 import socket
 import sys
 import threading
@@ -71,10 +72,15 @@ def category_id(cluster):
     )
 
 
+ERROR_SAMPLES = {}  # status -> the start of one answer with that status, for the report
+
+
 def create_ticket(client, category, marker):
     response = client.post(
         "/my/tickets/new", {"name": marker, "category_id": str(category), "description": "Cluster " + marker}
     )
+    if response.status_code >= 500:
+        ERROR_SAMPLES.setdefault(f"POST {response.status_code}", " ".join(response.text[:160].split()))
     if response.status_code != 303:
         return None, response.status_code
     return int(response.headers["Location"].rstrip("/").split("/")[-1].split("?")[0]), 303
@@ -166,7 +172,10 @@ class Load:
                         with self.lock:
                             self.acknowledged.append(marker)
                 else:
-                    status = client.get(rnd.choice(["/my/tickets", "/my/faq", "/my/documents"])).status_code
+                    response = client.get(rnd.choice(["/my/tickets", "/my/faq", "/my/documents"]))
+                    status = response.status_code
+                    if status >= 500:
+                        ERROR_SAMPLES.setdefault(f"GET {status}", " ".join(response.text[:160].split()))
             except Exception as exc:  # noqa: BLE001 - every failure is counted
                 status = type(exc).__name__
             with self.lock:
@@ -225,6 +234,9 @@ def part_kill(cluster, sessions=4, before=8, after=15):
     failures = [f"acknowledged ticket lost: {m}" for m in lost] + [f"ticket stored twice: {m}" for m in twice]
     if detected is None:
         failures.append("HAProxy never marked the killed node DOWN")
+    no_server = sum(1 for _t, s in load.errors if s == 503)
+    if no_server:  # HAProxy's "No server is available": the surviving node was never tried
+        failures.append(f"{no_server} x 503 while a node was alive")
     if errors_after_detection:
         failures.append(
             f"{len(errors_after_detection)} errors after HAProxy took the node out: {Counter(errors_after_detection)}"
@@ -237,6 +249,7 @@ def part_kill(cluster, sessions=4, before=8, after=15):
         f"kill: node{victim + 1} killed -9 under {sessions} sessions: {sum(load.statuses.values())} requests "
         f"{dict(load.statuses)}, HAProxy took it out after {detected or 0:.1f} s, errors in that window "
         f"{dict(errors)}, {len(load.acknowledged)} acknowledged tickets, {len(lost)} lost, {len(twice)} twice"
+        + (f"; answers: {ERROR_SAMPLES}" if ERROR_SAMPLES else "")
     )
     return line, failures
 
@@ -332,12 +345,15 @@ def part_crons(cluster, count=20, wait=120):
     tag = f"cron{uuid.uuid4().hex[:6]}"
     try:
         log(f"cron part: {count} tickets to acknowledge, {count} to close, {count} to remind; both nodes race")
+        logs = [cluster.state / f"node{i + 1}.log" for i in range(2)]
+        offsets = [path.stat().st_size if path.exists() else 0 for path in logs]
         script = CRON_SETUP.format(tag=tag, sink_port=sink.port, count=count)
         out = cluster.odoo_bin(
             "-d", cluster.db, "--no-http", "--log-level=warn", input=script, capture_output=True, text=True, sub="shell"
         )
         if "CRON_IDS" not in out.stdout:
             return "crons: setup failed", [out.stderr[-2000:]]
+        cron_ids = [int(x) for x in re.findall(r"\d+", out.stdout.split("CRON_IDS", 1)[1].splitlines()[0])]
         db = cluster.db
         deadline = time.monotonic() + wait
         expected = {"ack": count, "close": count, "remind": count}
@@ -388,8 +404,17 @@ def part_crons(cluster, count=20, wait=120):
         failures += [f"email {mid} delivered {delivered[mid]} times" for mid in twice]
         if missing:
             failures.append(f"{len(missing)} emails to the customer never reached the sink")
+        runs = Counter()  # (job, node) -> runs, from the nodes' "Job '...' (id) starting" lines
+        for i, (path, offset) in enumerate(zip(logs, offsets, strict=True)):
+            with path.open(errors="replace") as fh:
+                fh.seek(offset)
+                for text in fh:
+                    for job, cron_id in zip(("acknowledgement", "auto-close"), cron_ids, strict=True):
+                        if f"({cron_id}) starting" in text:
+                            runs[(job, f"node{i + 1}")] += 1
+        job_runs = ", ".join(f"{job} on {node} x{n}" for (job, node), n in sorted(runs.items())) or "none logged"
         line = (
-            f"crons: {sum(expected.values())} due tickets, crons triggered on both nodes: messages "
+            f"crons: {sum(expected.values())} due tickets, crons triggered on both nodes ({job_runs}): messages "
             f"{dict(per_ticket)}, {len(message_ids)} customer emails, {sum(delivered.values())} delivered, "
             f"{len(twice)} twice"
         )

@@ -76,7 +76,12 @@ backend odoo_http
     http-check send meth GET uri /web/health ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
     http-request disable-l7-retry unless METH_GET
-    default-server inter 1s fall 2 rise 2 maxconn {maxconn}
+    # a node whose workers are all busy answers its health check late: not a dead node
+    timeout check 5s
+    # a node that refuses a connection is dead (kill -9, crash): out at once, not after two
+    # checks; otherwise, the other node being full (maxconn), HAProxy keeps choosing the dead
+    # one for the retries and answers 503 "No server is available"
+    default-server inter 1s fall 2 rise 2 maxconn {maxconn} observe layer4 error-limit 1 on-error mark-down
 {http_servers}
 
 backend odoo_websocket
@@ -272,6 +277,8 @@ class Cluster:
             "limit_time_real": "300",
             "limit_time_cpu": "120",
             "log_level": os.environ.get("ODOO_LOG_LEVEL", "warn"),
+            # "Job ... starting" of every cron run: which node ran it (reliability/cluster.py)
+            "log_handler": "odoo.addons.base.models.ir_cron:INFO",
         }
         with self.conf.open("w") as fh:
             conf.write(fh)
