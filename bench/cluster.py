@@ -237,6 +237,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="leave the cluster's PostgreSQL servers running")
+    parser.add_argument("--login", help="portal login (default: the benchmark user with --db, else a demo user)")
+    parser.add_argument("--password")
     parser.add_argument("--out", default=str(HERE / "RESULTS_CLUSTER.md"))
     args = parser.parse_args()
 
@@ -248,6 +250,7 @@ def main():
         user, password = "bench.portal@example.com", "bench"  # seed.py's BENCH_LOGIN, BENCH_PASSWORD
     else:
         user, password = "giulia.bianchi@example.com", "demo"
+    user, password = args.login or user, args.password or password
     proxy = None
     try:
         cluster.data_dir.mkdir(parents=True, exist_ok=True)
