@@ -3,7 +3,7 @@
 PORT ?= 8069
 export PORT
 
-.PHONY: run test test-odoo lint i18n import-vte stop venv shell bench reliability
+.PHONY: run test test-odoo lint i18n import-vte stop venv shell bench reliability cluster cluster-stop
 
 run:  ## set up everything and serve the demo on http://127.0.0.1:$(PORT)
 	@bash scripts/setup.sh run
@@ -37,3 +37,9 @@ reliability:  ## load, faults, hostile input, isolation matrix on a throwaway da
 
 import-vte:  ## import VTE CRM: VTE_DB=mysql://user:password@host:port/dbname (or VTE_DUMP=file.sql) VTE_STORAGE=path [VTE_DRY_RUN=1] [DB=terasoft_demo]
 	@bash scripts/setup.sh import-vte
+
+cluster:  ## PostgreSQL primary + hot standby, 2 Odoo nodes (--workers=2, crons), HAProxy on http://127.0.0.1:$(CLUSTER_PORT) (default 8470)
+	@bash scripts/setup.sh cluster start
+
+cluster-stop:  ## stop what `make cluster` started (`make stop` does it too); `bash scripts/setup.sh cluster destroy` removes its data
+	@bash scripts/setup.sh cluster stop

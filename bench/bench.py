@@ -350,6 +350,11 @@ def main():
         [PY, str(ROOT / "bench" / "report.py"), str(OUT / "results.json"), str(ROOT / "bench" / "RESULTS.md")],
         check=True,
     )
+    # the cluster rows (1 vs 2 nodes, with and without the read replica): bench/cluster.py,
+    # its own report bench/RESULTS_CLUSTER.md; BENCH_CLUSTER=0 skips it
+    if os.environ.get("BENCH_CLUSTER", "1") != "0":
+        cluster = [PY, str(ROOT / "bench" / "cluster.py"), "--config", args.config, "--db", f"bench_ours_{max(sizes)}"]
+        subprocess.run(cluster, check=False)
 
 
 if __name__ == "__main__":

@@ -582,6 +582,15 @@ def part_faults(odoo, sessions, duration, sink, pg_datadir, pg_skip_reason, work
     return line, failures
 
 
+def part_cluster(args):
+    """PostgreSQL primary + hot standby, 2 Odoo nodes, HAProxy: reliability/cluster.py."""
+    from reliability import cluster
+
+    http_port, pg_port = (int(p) for p in args.cluster_ports.split(","))
+    log("part cluster (scripts/cluster.py: primary + standby, 2 nodes, HAProxy)...")
+    return cluster.run(http_port, pg_port, list(cluster.PARTS))
+
+
 # ---------------------------------------------------------------- main
 def write_results(lines, ok, args):
     path = HERE / "RESULTS.md"
@@ -617,7 +626,12 @@ def main():
     parser.add_argument(
         "--no-idempotency-keys", action="store_true", help="faults: forms without idempotency_key, not sent again"
     )
-    parser.add_argument("--parts", default="isolation,hostile,load,faults")
+    parser.add_argument("--parts", default="isolation,hostile,load,faults,cluster")
+    parser.add_argument(
+        "--cluster-ports",
+        default="8480,55462",
+        help="HTTP,PostgreSQL base ports of the cluster part (HAProxy and the next 5; primary and standby)",
+    )
     parser.add_argument("--no-proxy", action="store_true", help="talk to Odoo directly, without HAProxy")
     parser.add_argument(
         "--ports",
@@ -634,6 +648,12 @@ def main():
         low, high = (int(p) for p in args.ports.split("-"))
         faults.PORT_RANGE = (low, high)
     parts = args.parts.split(",")
+    run_cluster = "cluster" in parts  # its own servers: reliability/cluster.py
+    parts = [part for part in parts if part != "cluster"]
+    if not parts:
+        lines, all_failures = part_cluster(args)
+        write_results(lines, not all_failures, args)
+        return 1 if all_failures else 0
 
     odoo = Odoo(args)
     if args.no_pg_restart:
@@ -696,6 +716,10 @@ def main():
                 odoo.drop()
             except Exception as exc:
                 log(f"could not drop {odoo.db}: {exc}")
+    if run_cluster:
+        cluster_lines, cluster_failures = part_cluster(args)
+        lines += cluster_lines
+        all_failures += cluster_failures
     ok = not all_failures and len(lines) > 0
     write_results(lines, ok, args)
     return 0 if ok else 1

@@ -434,7 +434,16 @@ cmd_import_vte() {
     return $rc
 }
 
+# `make cluster`: PostgreSQL primary + streaming hot standby, two Odoo nodes, HAProxy
+# (scripts/cluster.py; README, "Scale-out cluster"). CLUSTER_PORT (HAProxy, default 8470; the
+# nodes use the next five ports), CLUSTER_PG_PORT (primary, default 55460; standby +1).
+cmd_cluster() {
+    venv; haproxy_ensure
+    "$VENV/bin/python" "$ROOT/scripts/cluster.py" "${1:-start}"
+}
+
 cmd_stop() {
+    if [ -d "$STATE/cluster" ]; then "$VENV/bin/python" "$ROOT/scripts/cluster.py" stop || true; fi
     if [ -f "$STATE/odoo.pid" ]; then
         kill "$(cat "$STATE/odoo.pid")" 2>/dev/null && log "Odoo server stopped." || true
         rm -f "$STATE/odoo.pid"
@@ -451,12 +460,13 @@ main() {
         bench) shift; cmd_bench "$@" ;;
         reliability) shift; cmd_reliability "$@" ;;
         import-vte) shift; cmd_import_vte "$@" ;;
+        cluster) shift; cmd_cluster "$@" ;;
         stop) cmd_stop ;;
         i18n) cmd_i18n ;;
         venv) venv ;;
         pg) pg_start ;;
         odoo) shift; venv; pg_start; write_config "$STATE/odoo.conf" "${PORT:-8069}"; sub=(); case "${1:-}" in i18n|db) sub=("$1" "$2"); shift 2;; shell|neutralize|populate) sub=("$1"); shift;; esac; odoo "${sub[@]}" -c "$STATE/odoo.conf" "$@" ;;
-        *) die "usage: scripts/setup.sh run|test|test-odoo|i18n|bench|reliability|import-vte|stop|venv|pg|odoo ..." ;;
+        *) die "usage: scripts/setup.sh run|test|test-odoo|i18n|bench|reliability|import-vte|cluster [start|stop|status|destroy]|stop|venv|pg|odoo ..." ;;
     esac
 }
 main "$@"; exit $?

@@ -7,6 +7,8 @@ The requests are logins (``POST /web/login`` writes the login date and log): thi
 on ``web`` only.
 """
 
+import hashlib
+import inspect
 import logging
 import time
 from unittest.mock import patch
@@ -381,3 +383,63 @@ class TestRequestsDuringOutage(HttpCase):
         with patcher, patch.object(db_outage, "_enabled_for", return_value=False), mute_logger(*QUIET):
             self._login()
         self.assertEqual(len(calls), 1, "not served again")
+
+
+# sha256 of inspect.getsource(odoo.orm.registry.Registry.cursor) on the reviewed Odoo 19.0 tree:
+# a readonly cursor that cannot be opened falls back to the primary for _REPLICA_RETRY_TIME.
+REGISTRY_CURSOR_SHA256 = "0c06bcc9922d893f52e089573f1e144d7ca8a35375cb6fd1a2e54d348aa6274b"
+
+
+class TestReadReplicaStopping(HttpCase):
+    """The read replica (``--db_replica_host``) stopping under a readonly route (issue 14, found
+    by reliability/cluster.py): Odoo 19 opens the next readonly cursors on the primary
+    (``Registry.cursor``), but a request already running on the standby gets "server closed the
+    connection unexpectedly" and answers 500. This addon serves it again (a request whose
+    connection died before COMMIT), and the new attempt gets a cursor on the primary."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        db_outage.post_load()
+
+    def test_registry_replica_fallback_is_the_reviewed_one(self):
+        from odoo.orm import registry
+
+        self.assertEqual(
+            hashlib.sha256(inspect.getsource(registry.Registry.cursor).encode()).hexdigest(),
+            REGISTRY_CURSOR_SHA256,
+            "Registry.cursor changed: review the replica fallback (docs/scaling.md), then update the hash",
+        )
+        self.assertEqual(registry._REPLICA_RETRY_TIME, 20 * 60, "docs/scaling.md gives 20 minutes")
+
+    def test_readonly_request_whose_replica_connection_died_is_served_again(self):
+        from odoo.tests.test_cursor import TestCursor
+
+        url = "/web/image/res.company/1/logo"  # a readonly route (web's binary controller)
+        expected = self.url_open(url)
+        self.assertEqual(expected.status_code, 200)
+        original = TestCursor.execute
+        failed = []
+
+        def execute(cursor, *args, **kwargs):
+            if cursor.readonly and not failed:
+                failed.append("execute")
+                raise server_gone()
+            return original(cursor, *args, **kwargs)
+
+        original_rollback = TestCursor.rollback
+
+        def rollback(cursor):
+            # service.model.retrying rolls back on the dead connection: that raises too
+            if failed == ["execute"]:
+                failed.append("rollback")
+                raise psycopg2.InterfaceError("connection already closed")
+            return original_rollback(cursor)
+
+        with patch.object(TestCursor, "execute", execute), patch.object(TestCursor, "rollback", rollback):
+            with mute_logger(*QUIET), self.assertLogs(OUTAGE_LOGGER, logging.WARNING) as logs:
+                response = self.url_open(url)
+        self.assertEqual(response.status_code, expected.status_code)
+        self.assertEqual(response.content, expected.content)
+        self.assertEqual(failed, ["execute", "rollback"])
+        self.assertIn("serving the request again (1/2)", logs.output[0])

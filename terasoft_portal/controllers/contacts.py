@@ -235,7 +235,7 @@ class ContactsPortal(CustomerPortal):
             result.append((titles[key], rows))
         return result
 
-    @http.route("/my/contacts", type="http", auth="user", website=True)
+    @http.route("/my/contacts", type="http", auth="user", website=True, readonly=True)
     def portal_my_contacts(self, **kw):
         contacts = request.env["res.partner"].search(self._contacts_domain(), order="name")
         values = self._prepare_portal_layout_values()
@@ -246,7 +246,7 @@ class ContactsPortal(CustomerPortal):
         )
         return request.render("terasoft_portal.portal_my_contacts", values)
 
-    @http.route("/my/contacts/<int:partner_id>", type="http", auth="user", website=True)
+    @http.route("/my/contacts/<int:partner_id>", type="http", auth="user", website=True, readonly=True)
     def portal_my_contact(self, partner_id, change_requested=None, **kw):
         contact = request.env["res.partner"].search(self._contacts_domain() + [("id", "=", partner_id)])
         if not contact:
@@ -263,7 +263,7 @@ class ContactsPortal(CustomerPortal):
         )
         return request.render("terasoft_portal.portal_my_contact", values)
 
-    @http.route("/my/company", type="http", auth="user", website=True)
+    @http.route("/my/company", type="http", auth="user", website=True, readonly=True)
     def portal_my_company(self, change_requested=None, **kw):
         company = request.env.user.partner_id.commercial_partner_id
         company.check_access("read")

@@ -52,7 +52,7 @@ class DocumentPortal(CustomerPortal):
             )
         return values
 
-    @http.route("/my/documents", type="http", auth="user", website=True)
+    @http.route("/my/documents", type="http", auth="user", website=True, readonly=True)
     def portal_my_documents(self, search=None, category=None, **kw):
         Document = request.env["terasoft.document"]
         domain = Document._portal_domain(request.env.user.partner_id)
@@ -85,6 +85,7 @@ class DocumentPortal(CustomerPortal):
         )
         return request.render("terasoft_portal.portal_my_documents", values)
 
+    # read/write: each download increments download_count (_portal_stream)
     @http.route("/my/documents/<int:document_id>/download", type="http", auth="user")
     def portal_my_document_download(self, document_id, **kw):
         Document = request.env["terasoft.document"]

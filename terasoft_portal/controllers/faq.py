@@ -25,7 +25,7 @@ class FaqPortal(CustomerPortal):
             raise NotFound()
         return faq
 
-    @http.route(["/my/faq", "/my/faq/page/<int:page>"], type="http", auth="user", website=True)
+    @http.route(["/my/faq", "/my/faq/page/<int:page>"], type="http", auth="user", website=True, readonly=True)
     def portal_my_faq(self, page=1, search=None, category_id=None, **kw):
         Faq = request.env["terasoft.faq"]
         Category = request.env["terasoft.faq.category"]
@@ -63,7 +63,7 @@ class FaqPortal(CustomerPortal):
             values.update(results=[(faq, False) for faq in faqs], faqs=faqs, pager=pager)
         return request.render("terasoft_portal.portal_my_faq", values)
 
-    @http.route("/my/faq/<int:faq_id>", type="http", auth="user", website=True)
+    @http.route("/my/faq/<int:faq_id>", type="http", auth="user", website=True, readonly=True)
     def portal_my_faq_entry(self, faq_id, **kw):
         faq = self._faq_get_visible(faq_id)
         values = self._prepare_portal_layout_values()
@@ -71,6 +71,9 @@ class FaqPortal(CustomerPortal):
             page_name="faq_entry",
             faq=faq,
             voted=faq.id in request.session.get("terasoft_faq_votes", []),
+            # sudo: portal users have no access to ir.attachment; the entry is visible to them
+            # and these are its files (downloaded through portal_my_faq_attachment)
+            faq_attachments=faq.sudo().attachment_ids,
             new_ticket_url=faq._get_new_ticket_url(),
         )
         return request.render("terasoft_portal.portal_my_faq_entry", values)
@@ -85,11 +88,12 @@ class FaqPortal(CustomerPortal):
             request.session["terasoft_faq_votes"] = (votes + [faq.id])[-200:]
         return request.redirect(f"/my/faq/{faq.id}?voted=1")
 
-    @http.route("/my/faq/<int:faq_id>/attachment/<int:attachment_id>", type="http", auth="user")
+    @http.route("/my/faq/<int:faq_id>/attachment/<int:attachment_id>", type="http", auth="user", readonly=True)
     def portal_my_faq_attachment(self, faq_id, attachment_id, **kw):
         faq = self._faq_get_visible(faq_id)
-        attachment = faq.attachment_ids.filtered(lambda a: a.id == attachment_id)
+        # sudo: portal users have no access to ir.attachment; the entry is readable and only
+        # one of its own files is served
+        attachment = faq.sudo().attachment_ids.filtered(lambda a: a.id == attachment_id)
         if not attachment:
             raise NotFound()
-        # sudo: the entry is readable and the file is one of its attachments.
-        return request.env["ir.binary"]._get_stream_from(attachment.sudo()).get_response(as_attachment=True)
+        return request.env["ir.binary"]._get_stream_from(attachment).get_response(as_attachment=True)

@@ -286,6 +286,14 @@ class TicketPortal(CustomerPortal):
             for tickets_list in ticket_lists
         ]
 
+    # Read/write on purpose, like the ticket page below (not readonly=True although they only
+    # read): read-your-writes. After "Nuovo ticket" the customer is redirected to the new
+    # ticket's page and then goes back to the list; a readonly route is served from the
+    # streaming standby (db_replica_host), which may lag the primary by a few hundred ms, so
+    # the ticket just created could answer 404 on its page or be missing from the list. These
+    # are also the pages used right after a comment or a closing. (The CSV/XLSX export and the
+    # FAQ/documents/contacts pages are readonly: nobody expects them to show a write of the
+    # same second.) See docs/scaling.md.
     @http.route(["/my/tickets", "/my/tickets/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_tickets(
         self, page=1, sortby=None, filterby=None, show=None, search=None, search_in="all", closed_page=1, **kw
@@ -536,6 +544,7 @@ class TicketPortal(CustomerPortal):
                 values["next_record"] = f"/my/tickets/{history[index + 1]}"
         return {**self._prepare_portal_layout_values(), **values}
 
+    # read/write on purpose: read-your-writes, see portal_my_tickets
     @http.route("/my/tickets/<int:ticket_id>", type="http", auth="public", website=True)
     def portal_my_ticket(self, ticket_id, access_token=None, **kw):
         if request.env.user._is_public() and not access_token:
