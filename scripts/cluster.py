@@ -56,9 +56,11 @@ defaults
     option forwardfor
     option http-server-close
     # a connection refused (the node is dead) is tried again on the other node: the request
-    # never reached Odoo. A GET whose node died under it is sent again too (reading changes
-    # nothing); never a POST, as in bench/measure.py: it may have been saved before the node
-    # died (idempotency keys make POSTs retryable, issue 14)
+    # never reached Odoo. A request whose node died under it is sent again too when that is
+    # safe, as in bench/measure.py: a GET (reading changes nothing) or a portal form carrying
+    # its idempotency_key (answered with its first result if it was saved before the node
+    # died, terasoft.idempotency.key); never another POST. Only requests that fit in one
+    # buffer (16 kB) can be sent again.
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response
@@ -75,7 +77,9 @@ backend odoo_http
     option httpchk
     http-check send meth GET uri /web/health ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
-    http-request disable-l7-retry unless METH_GET
+    option http-buffer-request
+    acl replay_safe req.body -m sub idempotency_key= 'name="idempotency_key"'
+    http-request disable-l7-retry unless METH_GET || METH_HEAD || replay_safe
     # a node whose workers are all busy answers its health check late: not a dead node
     timeout check 5s
     # a node that refuses a connection is dead (kill -9, crash): out at once, not after two

@@ -33,3 +33,4 @@ from . import terasoft_ticket_rating_report
 from . import terasoft_idempotency_key
 from . import terasoft_ticket_stats
 from . import terasoft_ticket_report
+from . import terasoft_sla_summary
