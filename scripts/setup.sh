@@ -252,9 +252,12 @@ cmd_run() {
 cmd_i18n() {
     venv; pg_start
     write_config "$STATE/odoo.conf" "${PORT:-8069}"
-    prepare_db terasoft_demo "$STATE/odoo.conf"
-    local dir="$ROOT/terasoft_portal/i18n"
-    odoo i18n export -c "$STATE/odoo.conf" -d terasoft_demo terasoft_portal -l pot
+    # a fresh database: an upgraded one keeps the old text of noupdate records (mail templates)
+    local dir="$ROOT/terasoft_portal/i18n" db="terasoft_i18n_$$"
+    export TERASOFT_CONF="$STATE/odoo.conf"
+    odoo -c "$STATE/odoo.conf" -d "$db" -i terasoft_portal --stop-after-init --no-http --log-level=warn
+    odoo i18n export -c "$STATE/odoo.conf" -d "$db" terasoft_portal -l pot
+    dropdb_py "$db" || true
     if ! command -v msgmerge >/dev/null; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null || die "could not install gettext"

@@ -236,7 +236,7 @@ class TestTicketMerge(MergeMixin, TerasoftMixin, MailCommon):
     def test_merging_more_tickets_costs_no_query_per_message(self):
         """Set-based moves: the same queries for 2 duplicates with 2 messages each as for 20
         duplicates with 10 messages each (measured: 62 and 66 after a first merge warmed the
-        caches)."""
+        caches; about 15 more since the SLA rows, the CC and the rating joined the ticket)."""
 
         def merge(count, messages, max_queries):
             keep = self._ticket(self.giulia.partner_id)
@@ -255,9 +255,9 @@ class TestTicketMerge(MergeMixin, TerasoftMixin, MailCommon):
             self.assertEqual(moved.mapped("res_id"), [keep.id] * len(moved))
             return used
 
-        merge(2, 2, 100)  # warm-up: first use of templates, subtypes, ...
-        few = merge(2, 2, 80)
-        many = merge(20, 10, 80)
+        merge(2, 2, 150)  # warm-up: first use of templates, subtypes, ...
+        few = merge(2, 2, 95)
+        many = merge(20, 10, 95)
         self.assertLessEqual(many - few, 10, (few, many))
 
 
