@@ -105,6 +105,14 @@ def _ticket_routes(t):
                 expect="created",
             )
         ],
+        # colleagues in CC: B's ticket is not A's to share, B's contact is never A's colleague
+        "/my/tickets/<int:ticket_id>/cc/add": [
+            Probe("", "write", "POST", f"/my/tickets/{b}/cc/add", {"partner_id": str(t["b_partner"])}),
+            Probe("", "write", "POST", f"/my/tickets/{a}/cc/add", {"partner_id": str(t["b_partner"])}),
+        ],
+        "/my/tickets/<int:ticket_id>/cc/remove": [
+            Probe("", "write", "POST", f"/my/tickets/{b}/cc/remove", {"partner_id": str(t["b_partner"])}),
+        ],
         "/my/tickets/faq_suggest": [
             Probe("", "search", "POST", "/my/tickets/faq_suggest", expect="absent", json={"term": t["search"]})
         ],
@@ -180,6 +188,11 @@ def _other_routes(t):
         ],
         "/my/deactivate_account": [
             Probe("", "write", "POST", "/my/deactivate_account", {"validation": "x", "password": "x"}, expect="not5xx")
+        ],
+        # the rating pages open with the email's token only: a guessed one shows nothing
+        "/rate/<string:token>/<int:rate>": [Probe("", "read", "GET", f"/rate/{uuid.uuid4().hex}/5")],
+        "/rate/<string:token>/submit_feedback": [
+            Probe("", "write", "POST", f"/rate/{uuid.uuid4().hex}/submit_feedback", {"rate": "1", "feedback": "x"})
         ],
         "/access/request": [Probe("", "read", "GET", "/access/request", expect="absent")],
         "/web/login": [Probe("", "read", "GET", "/web/login", expect="not5xx")],
