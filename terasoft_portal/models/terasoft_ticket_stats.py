@@ -6,13 +6,16 @@ are plain SQL over stored columns, whatever the number of tickets.
 - ``terasoft.ticket.first_response_hours`` / ``resolution_hours``: working hours from creation
   to the take-in-charge / to the resolution, and ``reopen_count``, recomputed by the move.
 
-Working hours are counted set-based: one expansion of the calendar's work intervals (leaves
-included) over the span of a whole batch, then a bisection per ticket
+Working hours are counted set-based: the calendar's cached working days (leaves included) over
+the span of a whole batch, then a bisection per ticket
 (``resource.calendar._terasoft_work_hours``).
 """
 
 from bisect import bisect_right
 from collections import defaultdict
+from datetime import timedelta
+
+from pytz import utc
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -23,58 +26,31 @@ from odoo.tools.date_utils import localized
 REOPEN_SQL = SQL("(move = 'reopen' OR (move = 'customer_reply' AND from_state = 'resolved'))")
 
 
-# {(database, calendar id): (signature, low, high, starts, ends, worked_before)}: the work
-# intervals of a calendar last expanded by this process. Odoo's expansion costs about 2 ms per
-# day of span (60 ms for a month, 0.5 s for 3 years); a batch of moves on old tickets (the
-# auto-close of tickets created years ago) would pay it at every batch. Reused while the
-# calendar, its attendances and its leaves are unchanged (the signature), extended on demand.
-_INTERVALS_CACHE = {}
-
-
 class ResourceCalendar(models.Model):
     _inherit = "resource.calendar"
 
-    def _terasoft_intervals_signature(self):
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT c.write_date,
-                       (SELECT max(write_date) FROM resource_calendar_attendance WHERE calendar_id = c.id),
-                       (SELECT array[count(*)::text, max(write_date)::text] FROM resource_calendar_leaves
-                         WHERE calendar_id = c.id OR calendar_id IS NULL)
-                  FROM resource_calendar c WHERE c.id = %s
-                """,
-                self.id,
-            )
-        )
-        return tuple(map(str, self.env.cr.fetchone()))
-
     def _terasoft_work_intervals(self, low, high):
-        """(starts, ends, worked_before) of the calendar's work intervals covering [low, high]
-        (naive UTC): timestamps, and the seconds worked before each interval."""
-        self.flush_model()
-        self.env["resource.calendar.attendance"].flush_model()
-        self.env["resource.calendar.leaves"].flush_model()
-        key = (self.env.cr.dbname, self.id)
-        signature = self._terasoft_intervals_signature()
-        cached = _INTERVALS_CACHE.get(key)
-        if cached and cached[0] == signature and cached[1] <= low and high <= cached[2]:
-            return cached[3:]
-        if cached and cached[0] == signature:  # extend the cached range rather than replace it
-            low, high = min(low, cached[1]), max(high, cached[2])
+        """(starts, ends, worked_before) of the calendar's work intervals from the UTC day of
+        ``low`` to the UTC day of ``high`` (naive UTC): timestamps, and the seconds worked
+        before each interval. Built from the cached working days the SLA walk uses too
+        (``_ticket_work_intervals_day``, cleared when a calendar, attendance or time off
+        changes): a batch of moves on old tickets (the auto-close of tickets created years
+        ago) does not expand the calendar again (Odoo's expansion costs about 2 ms per day)."""
         starts, ends, worked_before = [], [], [0.0]
-        for begin, end, _meta in self._work_intervals_batch(localized(low), localized(high))[False]:
-            starts.append(begin.timestamp())
-            ends.append(end.timestamp())
-            worked_before.append(worked_before[-1] + ends[-1] - starts[-1])
-        _INTERVALS_CACHE[key] = (signature, low, high, starts, ends, worked_before)
+        day, last = low.date(), high.date()
+        while day <= last:
+            for begin, end in self._ticket_work_intervals_day(day):
+                starts.append(begin.replace(tzinfo=utc).timestamp())
+                ends.append(end.replace(tzinfo=utc).timestamp())
+                worked_before.append(worked_before[-1] + ends[-1] - starts[-1])
+            day += timedelta(days=1)
         return starts, ends, worked_before
 
     def _terasoft_work_hours(self, spans):
         """[working hours of the calendar between start and end] for each (start, end) of
         ``spans`` (naive UTC datetimes; 0 when one is missing or end <= start), leaves
         included as ``plan_hours`` counts them. One expansion of the work intervals over the
-        span of all of them (kept for the next calls, see _INTERVALS_CACHE), then a bisection
+        span of all of them (from the cached working days), then a bisection
         per span: the cost hardly grows with their number."""
         self.ensure_one()
         valid = [(start, end) for start, end in spans if start and end and end > start]
