@@ -69,6 +69,7 @@ class TerasoftTicket(models.Model):
 
     def _rating_drop_requests(self):
         """Delete the unanswered rating requests of ``self`` (their links then answer 404)."""
+        # sudo: the requests are the system's, dropped when the caller's move reopened the ticket
         self.env["rating.rating"].sudo().search(
             [("res_model", "=", self._name), ("res_id", "in", self.ids), ("consumed", "=", False)]
         ).unlink()

@@ -343,11 +343,14 @@ class TerasoftTicket(models.Model):
                 resolution._sla_replan(memo)
                 resolution.status = resolution._status_at(resolution.paused_since or now)
         to_unlink.unlink()
+        # sudo: SLA rows are written by the system only (support users read them), for tickets
+        # whose write the caller was allowed
         self.env["terasoft.ticket.sla"].sudo().create(to_create)
 
     def _sla_track_move(self, previous_states, now):
         """After a move of ``self`` (``previous_states``: {ticket id: state before}): stop, restart
         or reach the SLA clocks. Called by ``_apply_move`` only."""
+        # sudo: the clocks follow a move the caller was allowed to make; nobody writes SLA rows
         rows = self.env["terasoft.ticket.sla"].sudo().search([("ticket_id", "in", self.ids)])
         for row in rows:
             ticket = row.ticket_id
