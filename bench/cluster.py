@@ -27,7 +27,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -38,6 +37,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from cluster import Cluster  # noqa: E402
+
+sys.path.insert(0, str(HERE))
+import measure  # noqa: E402
 
 NODES = [False, False, True, True]  # replica? for nodes a, b, c, d
 CONFIGS = {  # label -> node indexes behind its HAProxy frontend
@@ -103,34 +105,14 @@ def login(base, user, password):
 
 def load(base, session, path, clients, seconds):
     """``clients`` threads asking ``path`` for ``seconds``: rps, p50/p95 (ms), errors."""
-    latencies, errors, lock = [], [0], threading.Lock()
-    deadline = time.time() + seconds
-
-    def worker():
-        own = requests.Session()
-        own.cookies.update(session.cookies)
-        while time.time() < deadline:
-            t0 = time.perf_counter()
-            try:
-                ok = own.get(base + path, timeout=60, allow_redirects=False).status_code == 200
-            except requests.RequestException:
-                ok = False
-            with lock:
-                latencies.append((time.perf_counter() - t0) * 1000)
-                errors[0] += not ok
-
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    t0 = time.time()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.time() - t0
+    latencies, errors, elapsed = measure.hammer(
+        base + path, session, clients, seconds, ok=lambda response: response.status_code == 200, allow_redirects=False
+    )
     return {
         "rps": len(latencies) / elapsed,
         "p50_ms": pct(latencies, 50),
         "p95_ms": pct(latencies, 95),
-        "errors": errors[0],
+        "errors": errors,
         "requests": len(latencies),
     }
 

@@ -35,12 +35,9 @@ import json
 import os
 import statistics
 import sys
-import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
-
-import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
 import measure  # noqa: E402
@@ -197,28 +194,8 @@ def _log_path(side, label):
 
 def load_slice(base, session, path, clients, seconds):
     """``clients`` threads on ``path`` for ``seconds``: the latencies (ms) and errors."""
-    latencies, errors, lock = [], [0], threading.Lock()
-    deadline = time.time() + seconds
-
-    def worker():
-        own = requests.Session()
-        own.cookies.update(session.cookies)
-        while time.time() < deadline:
-            t0 = time.perf_counter()
-            try:
-                ok = own.get(base + path, timeout=60).status_code < 500
-            except requests.RequestException:
-                ok = False
-            with lock:
-                latencies.append((time.perf_counter() - t0) * 1000)
-                errors[0] += not ok
-
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, errors[0]
+    latencies, errors, _elapsed = measure.hammer(base + path, session, clients, seconds)
+    return latencies, errors
 
 
 def interleaved_load(sides, proxies, clients, slices, seconds):

@@ -188,8 +188,10 @@ def sequential_posts(server, session, form_path, post_path, make_data, n=50, war
     }
 
 
-def concurrent(server, session, path, clients, seconds=20):
-    """``clients`` threads hammering ``path`` for ``seconds``: requests/s, p50/p95 (ms), errors."""
+def hammer(url, session, clients, seconds, ok=lambda response: response.status_code < 500, **get_args):
+    """``clients`` threads asking ``url`` with ``session``'s cookies for ``seconds``: the
+    latencies (ms), the number of errors (no answer, or an answer not ``ok``) and the elapsed
+    seconds. Shared by the load measures of measure.py, interleave.py and cluster.py."""
     latencies, errors, lock = [], [0], threading.Lock()
     deadline = time.time() + seconds
 
@@ -199,12 +201,12 @@ def concurrent(server, session, path, clients, seconds=20):
         while time.time() < deadline:
             t0 = time.perf_counter()
             try:
-                ok = own.get(server.base + path, timeout=60).status_code < 500
+                good = ok(own.get(url, timeout=60, **get_args))
             except requests.RequestException:
-                ok = False
+                good = False
             with lock:
                 latencies.append((time.perf_counter() - t0) * 1000)
-                errors[0] += not ok
+                errors[0] += not good
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     t0 = time.time()
@@ -212,14 +214,19 @@ def concurrent(server, session, path, clients, seconds=20):
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.time() - t0
+    return latencies, errors[0], time.time() - t0
+
+
+def concurrent(server, session, path, clients, seconds=20):
+    """``clients`` threads hammering ``path`` for ``seconds``: requests/s, p50/p95 (ms), errors."""
+    latencies, errors, elapsed = hammer(server.base + path, session, clients, seconds)
     return {
         "clients": clients,
         "rps": len(latencies) / elapsed,
         "p50_ms": pct(latencies, 50),
         "p95_ms": pct(latencies, 95),
         "p99_ms": pct(latencies, 99),
-        "errors": errors[0],
+        "errors": errors,
         "requests": len(latencies),
     }
 
