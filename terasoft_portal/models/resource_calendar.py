@@ -30,8 +30,31 @@ HOLIDAY_LANGUAGE = "it_IT"
 CLOSURE_RE = re.compile(r"^(\d{2})-(\d{2})$")
 
 
+class TerasoftWorkDaysCacheMixin(models.AbstractModel):
+    """For the records that shape a calendar's working days (the calendar, its attendances,
+    any time off): creating, changing or deleting one clears the cached working days
+    (``resource.calendar._ticket_work_intervals_day``) in every worker."""
+
+    _name = "terasoft.work.days.cache.mixin"
+    _description = "Working Days Cache"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
+
 class ResourceCalendar(models.Model):
-    _inherit = "resource.calendar"
+    _name = "resource.calendar"
+    _inherit = ["resource.calendar", "terasoft.work.days.cache.mixin"]
 
     annual_closure_days = fields.Char(
         "Annual Closures",
@@ -161,9 +184,7 @@ class ResourceCalendar(models.Model):
         Cached per calendar and day (the SLA of every ticket created walks the same few days
         of the same calendar; UTC days, so that the walk needs not even the calendar's time
         zone once the days are cached): the cache is cleared whenever a calendar, its
-        attendances or any time off changes (see the ``write``/``unlink`` below and the
-        ``create``/``write``/``unlink`` of ``resource.calendar.attendance`` and
-        ``resource.calendar.leaves``)."""
+        attendances or any time off changes (``terasoft.work.days.cache.mixin``)."""
         self.ensure_one()
         # sudo: the result is shared by every user; a calendar and its public holidays are
         # no secret (any ticket's SLA is computed from them). In the calendar's own time zone,
@@ -174,14 +195,6 @@ class ResourceCalendar(models.Model):
             (begin.astimezone(pytz.utc).replace(tzinfo=None), stop.astimezone(pytz.utc).replace(tzinfo=None))
             for begin, stop, _meta in calendar._work_intervals_batch(start, start + timedelta(days=1))[False]
         )
-
-    def write(self, vals):
-        self.env.registry.clear_cache()  # _ticket_work_intervals_day
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()  # _ticket_work_intervals_day
-        return super().unlink()
 
     @api.model
     def _cron_generate_holidays(self):
@@ -217,37 +230,13 @@ class ResourceCalendar(models.Model):
 
 
 class ResourceCalendarAttendance(models.Model):
-    _inherit = "resource.calendar.attendance"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
-        return super().unlink()
+    _name = "resource.calendar.attendance"
+    _inherit = ["resource.calendar.attendance", "terasoft.work.days.cache.mixin"]
 
 
 class ResourceCalendarLeaves(models.Model):
-    _inherit = "resource.calendar.leaves"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()  # resource.calendar._ticket_work_intervals_day
-        return super().unlink()
+    _name = "resource.calendar.leaves"
+    _inherit = ["resource.calendar.leaves", "terasoft.work.days.cache.mixin"]
 
     holiday_generated = fields.Boolean(
         "Generated Holiday",
