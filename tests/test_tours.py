@@ -53,18 +53,6 @@ class TestPortalTours(TerasoftHttpCase):
         """Franco (insolvent Gamma): told of the block on the home page and before writing."""
         self.start_tour("/web/login", "terasoft_portal_insolvent_home_tour")
 
-
-class TestPortalCcTour(TerasoftHttpCase):
-    browser_size = "390x844"  # a phone
-
-    def test_add_a_colleague_in_cc(self):
-        """Giulia, in Italian, on a phone: two colleagues in CC from the offered list, one removed."""
-        ticket = self._ticket(self.giulia.partner_id, name="Licenza scaduta in copia")
-        self.start_tour("/web/login", "terasoft_portal_cc_tour")
-        paolo = self.env.ref("terasoft_portal.partner_paolo_ferri_demo")
-        self.assertEqual(ticket.cc_partner_ids, paolo)
-        self.assertIn(paolo, ticket.message_partner_ids)
-        self.assertNotIn(self.env.ref("terasoft_portal.partner_marco_rossi_demo"), ticket.message_partner_ids)
     def test_rate_a_closed_ticket_from_the_closing_email(self):
         """Giulia, not logged in, opens the "Così così" link of the closing email, chooses
         "Insoddisfatto", comments and sends: one rating, one activity for the manager."""
@@ -89,3 +77,16 @@ class TestPortalCcTour(TerasoftHttpCase):
             len(ticket.activity_ids.filtered(lambda a: a.summary == f"Cliente insoddisfatto: {ticket.number}")), 1
         )
         self.assertEqual(ticket.state, "closed")
+
+
+class TestPortalCcTour(TerasoftHttpCase):
+    browser_size = "390x844"  # a phone
+
+    def test_add_a_colleague_in_cc(self):
+        """Giulia, in Italian, on a phone: two colleagues in CC from the offered list, one removed."""
+        ticket = self._ticket(self.giulia.partner_id, name="Licenza scaduta in copia")
+        self.start_tour("/web/login", "terasoft_portal_cc_tour")
+        paolo = self.env.ref("terasoft_portal.partner_paolo_ferri_demo")
+        self.assertEqual(ticket.cc_partner_ids, paolo)
+        self.assertIn(paolo, ticket.message_partner_ids)
+        self.assertNotIn(self.env.ref("terasoft_portal.partner_marco_rossi_demo"), ticket.message_partner_ids)

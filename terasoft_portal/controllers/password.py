@@ -19,9 +19,7 @@ class TerasoftPasswordReset(AuthSignupHome):
             request.update_context(**{QUEUE_RESET_CONTEXT: True})
             if request.httprequest.method == "POST":
                 # a request sent again with the form's key is not queued again (same page)
-                request.update_context(
-                    **{IDEMPOTENCY_CONTEXT: (idempotency_scope(), request.params.get(FORM_KEY))}
-                )
+                request.update_context(**{IDEMPOTENCY_CONTEXT: (idempotency_scope(), request.params.get(FORM_KEY))})
         return super().web_auth_reset_password(*args, **kw)
 
     def get_auth_signup_qcontext(self):

@@ -60,3 +60,25 @@ class ResConfigSettings(models.TransientModel):
         help="Comma-separated file extensions the portal accepts. The content of each file must "
         "be of its extension's type (checked with libmagic): an .exe renamed .pdf is refused.",
     )
+
+    terasoft_weekly_summary = fields.Boolean(
+        "Weekly Summary Email",
+        compute="_compute_terasoft_weekly_summary",
+        inverse="_inverse_terasoft_weekly_summary",
+        help="Every Monday morning the support manager receives last week's figures: tickets opened "
+        "and closed, first-response and resolution times, backlog, reopen rate.",
+    )
+
+    def _weekly_summary_cron(self):
+        return self.env.ref("terasoft_portal.ir_cron_ticket_weekly_summary", raise_if_not_found=False)
+
+    def _compute_terasoft_weekly_summary(self):
+        cron = self._weekly_summary_cron()
+        for settings in self:
+            settings.terasoft_weekly_summary = bool(cron and cron.sudo().active)
+
+    def _inverse_terasoft_weekly_summary(self):
+        cron = self._weekly_summary_cron()
+        for settings in self:
+            if cron and cron.sudo().active != settings.terasoft_weekly_summary:
+                cron.sudo().active = settings.terasoft_weekly_summary  # sudo: the settings are admin-only

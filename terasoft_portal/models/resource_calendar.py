@@ -6,10 +6,15 @@ patron saints of Rome) from the calendar's "Annual Closures" setting. Both becom
 (resource.calendar.leaves) of the calendar for the current and the next year, flagged
 ``holiday_generated``: the generator creates, updates and deletes only those, so the
 leaves an administrator enters by hand are never touched.
+
+The calendar's working days are also cached here (``_ticket_work_intervals_day``): the SLA
+walk and the service reports' working hours read them, and any change of a calendar, its
+attendances or time off clears them (``terasoft.work.days.cache.mixin``).
 """
 
 import logging
 import re
+from bisect import bisect_right
 from datetime import date, datetime, time, timedelta
 
 import pytz
@@ -17,6 +22,7 @@ import pytz
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import ormcache
+from odoo.tools.date_utils import localized
 
 _logger = logging.getLogger(__name__)
 
@@ -195,6 +201,49 @@ class ResourceCalendar(models.Model):
             (begin.astimezone(pytz.utc).replace(tzinfo=None), stop.astimezone(pytz.utc).replace(tzinfo=None))
             for begin, stop, _meta in calendar._work_intervals_batch(start, start + timedelta(days=1))[False]
         )
+
+    def _terasoft_work_intervals(self, low, high):
+        """(starts, ends, worked_before) of the calendar's work intervals from the UTC day of
+        ``low`` to the UTC day of ``high`` (naive UTC): timestamps, and the seconds worked
+        before each interval. Built from the cached working days the SLA walk uses too
+        (``_ticket_work_intervals_day``, cleared when a calendar, attendance or time off
+        changes): a batch of moves on old tickets (the auto-close of tickets created years
+        ago) does not expand the calendar again (Odoo's expansion costs about 2 ms per day)."""
+        starts, ends, worked_before = [], [], [0.0]
+        day, last = low.date(), high.date()
+        while day <= last:
+            for begin, end in self._ticket_work_intervals_day(day):
+                starts.append(begin.replace(tzinfo=pytz.utc).timestamp())
+                ends.append(end.replace(tzinfo=pytz.utc).timestamp())
+                worked_before.append(worked_before[-1] + ends[-1] - starts[-1])
+            day += timedelta(days=1)
+        return starts, ends, worked_before
+
+    def _terasoft_work_hours(self, spans):
+        """[working hours of the calendar between start and end] for each (start, end) of
+        ``spans`` (naive UTC datetimes; 0 when one is missing or end <= start), leaves
+        included as ``plan_hours`` counts them. One expansion of the work intervals over the
+        span of all of them (from the cached working days), then a bisection
+        per span: the cost hardly grows with their number."""
+        self.ensure_one()
+        valid = [(start, end) for start, end in spans if start and end and end > start]
+        if not valid:
+            return [0.0] * len(spans)
+        low, high = min(start for start, _end in valid), max(end for _start, end in valid)
+        starts, ends, worked_before = self._terasoft_work_intervals(low, high)
+
+        def worked(moment):
+            """Seconds of work from the start of the intervals to ``moment``."""
+            stamp = localized(moment).timestamp()
+            index = bisect_right(starts, stamp)
+            if not index:
+                return 0.0
+            return worked_before[index - 1] + min(stamp, ends[index - 1]) - starts[index - 1]
+
+        return [
+            round((worked(end) - worked(start)) / 3600, 4) if start and end and end > start else 0.0
+            for start, end in spans
+        ]
 
     @api.model
     def _cron_generate_holidays(self):

@@ -43,7 +43,6 @@ class TerasoftSlaPolicy(models.Model):
     )
     ticket_type = fields.Selection(
         [("clarification", "Clarification"), ("defect", "Defect"), ("request", "Request")],
-        "Ticket Type",
         help="Empty: any type.",
     )
     partner_ids = fields.Many2many(
@@ -126,6 +125,7 @@ class TerasoftSlaPolicy(models.Model):
         (id, company id, category ids, priority, importance, type, customer ids). Cached: creating
         a ticket reads no policy criteria (the cache is cleared when a policy changes)."""
         # sudo: which policy applies is a fact of the ticket, whoever creates or reads it
+        # pylint: disable-next=no-search-all  # every active policy: a few records, cached
         policies = self.sudo().with_context(active_test=True).search([], order="sequence, id")
         return tuple(
             (

@@ -45,14 +45,14 @@ class TerasoftTicketReportMixin(models.AbstractModel):
     _description = "Service Report Dimensions"
     _auto = False
 
-    ticket_id = fields.Many2one("terasoft.ticket", "Ticket", readonly=True)
-    category_id = fields.Many2one("terasoft.ticket.category", "Category", readonly=True)
+    ticket_id = fields.Many2one("terasoft.ticket", readonly=True)
+    category_id = fields.Many2one("terasoft.ticket.category", readonly=True)
     user_id = fields.Many2one("res.users", "Assigned to", readonly=True)
     commercial_partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
     company_id = fields.Many2one("res.company", "Support Company", readonly=True)
-    product_id = fields.Many2one("terasoft.product", "Product", readonly=True)
+    product_id = fields.Many2one("terasoft.product", readonly=True)
     ticket_type = fields.Selection(TICKET_TYPES, "Type", readonly=True)
-    priority = fields.Selection(PRIORITIES, "Priority", readonly=True)
+    priority = fields.Selection(PRIORITIES, readonly=True)
     nbr = fields.Integer("Count", readonly=True)
 
     @api.model
@@ -158,7 +158,7 @@ class TerasoftTicketReportFlow(models.Model):
     _auto = False
     _order = "date desc"
 
-    date = fields.Datetime("Date", readonly=True)
+    date = fields.Datetime(readonly=True)
     kind = fields.Selection(FLOW_KINDS, "Event", readonly=True)
 
     def _query(self):
@@ -192,8 +192,8 @@ class TerasoftTicketReportState(models.Model):
 
     state = fields.Selection(TICKET_STATES, "Status", readonly=True)
     date = fields.Datetime("Left On", readonly=True)
-    working_hours = fields.Float("Working Hours", readonly=True, aggregator="avg")
-    elapsed_hours = fields.Float("Elapsed Hours", readonly=True, aggregator="avg")
+    working_hours = fields.Float(readonly=True, aggregator="avg")
+    elapsed_hours = fields.Float(readonly=True, aggregator="avg")
 
     def _query(self):
         return SQL(
@@ -314,29 +314,3 @@ class TerasoftTicketReportSummary(models.AbstractModel):
             start, end = self._weekly_summary_period(company)
             values = self._weekly_summary_values(company, start, end)
             template.with_context(summary=values).send_mail(company.id)
-
-
-class ResConfigSettings(models.TransientModel):
-    _inherit = "res.config.settings"
-
-    terasoft_weekly_summary = fields.Boolean(
-        "Weekly Summary Email",
-        compute="_compute_terasoft_weekly_summary",
-        inverse="_inverse_terasoft_weekly_summary",
-        help="Every Monday morning the support manager receives last week's figures: tickets opened "
-        "and closed, first-response and resolution times, backlog, reopen rate.",
-    )
-
-    def _weekly_summary_cron(self):
-        return self.env.ref("terasoft_portal.ir_cron_ticket_weekly_summary", raise_if_not_found=False)
-
-    def _compute_terasoft_weekly_summary(self):
-        cron = self._weekly_summary_cron()
-        for settings in self:
-            settings.terasoft_weekly_summary = bool(cron and cron.sudo().active)
-
-    def _inverse_terasoft_weekly_summary(self):
-        cron = self._weekly_summary_cron()
-        for settings in self:
-            if cron and cron.sudo().active != settings.terasoft_weekly_summary:
-                cron.sudo().active = settings.terasoft_weekly_summary  # sudo: the settings are admin-only

@@ -155,6 +155,7 @@ class TerasoftTicketSla(models.Model):
 
 
 class TerasoftTicket(models.Model):
+    # pylint: disable-next=consider-merging-classes-inherited  # one file per concern (SLA targets)
     _inherit = "terasoft.ticket"
 
     sla_ids = fields.One2many("terasoft.ticket.sla", "ticket_id", "SLA Targets", readonly=True)

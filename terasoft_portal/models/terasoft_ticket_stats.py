@@ -11,66 +11,14 @@ the span of a whole batch, then a bisection per ticket
 (``resource.calendar._terasoft_work_hours``).
 """
 
-from bisect import bisect_right
 from collections import defaultdict
-from datetime import timedelta
-
-from pytz import utc
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.date_utils import localized
 
 # Moves after which the ticket is open again after a resolution: the manager's reopening, and the
 # customer's answer to a resolution ("it is not solved").
 REOPEN_SQL = SQL("(move = 'reopen' OR (move = 'customer_reply' AND from_state = 'resolved'))")
-
-
-class ResourceCalendar(models.Model):
-    _inherit = "resource.calendar"
-
-    def _terasoft_work_intervals(self, low, high):
-        """(starts, ends, worked_before) of the calendar's work intervals from the UTC day of
-        ``low`` to the UTC day of ``high`` (naive UTC): timestamps, and the seconds worked
-        before each interval. Built from the cached working days the SLA walk uses too
-        (``_ticket_work_intervals_day``, cleared when a calendar, attendance or time off
-        changes): a batch of moves on old tickets (the auto-close of tickets created years
-        ago) does not expand the calendar again (Odoo's expansion costs about 2 ms per day)."""
-        starts, ends, worked_before = [], [], [0.0]
-        day, last = low.date(), high.date()
-        while day <= last:
-            for begin, end in self._ticket_work_intervals_day(day):
-                starts.append(begin.replace(tzinfo=utc).timestamp())
-                ends.append(end.replace(tzinfo=utc).timestamp())
-                worked_before.append(worked_before[-1] + ends[-1] - starts[-1])
-            day += timedelta(days=1)
-        return starts, ends, worked_before
-
-    def _terasoft_work_hours(self, spans):
-        """[working hours of the calendar between start and end] for each (start, end) of
-        ``spans`` (naive UTC datetimes; 0 when one is missing or end <= start), leaves
-        included as ``plan_hours`` counts them. One expansion of the work intervals over the
-        span of all of them (from the cached working days), then a bisection
-        per span: the cost hardly grows with their number."""
-        self.ensure_one()
-        valid = [(start, end) for start, end in spans if start and end and end > start]
-        if not valid:
-            return [0.0] * len(spans)
-        low, high = min(start for start, _end in valid), max(end for _start, end in valid)
-        starts, ends, worked_before = self._terasoft_work_intervals(low, high)
-
-        def worked(moment):
-            """Seconds of work from the start of the intervals to ``moment``."""
-            stamp = localized(moment).timestamp()
-            index = bisect_right(starts, stamp)
-            if not index:
-                return 0.0
-            return worked_before[index - 1] + min(stamp, ends[index - 1]) - starts[index - 1]
-
-        return [
-            round((worked(end) - worked(start)) / 3600, 4) if start and end and end > start else 0.0
-            for start, end in spans
-        ]
 
 
 def _work_hours_by_calendar(tickets, spans):
@@ -136,6 +84,7 @@ class TerasoftTicketStateLog(models.Model):
 
 
 class TerasoftTicket(models.Model):
+    # pylint: disable-next=consider-merging-classes-inherited  # one file per concern (service figures)
     _inherit = "terasoft.ticket"
 
     first_response_hours = fields.Float(
